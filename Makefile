@@ -1,0 +1,31 @@
+# Two commands matter: `make run` and `make test`. Both set everything up first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test setup lint clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+## run: set up, then serve Portico on http://127.0.0.1:8000 with a demo user and client
+run: setup
+	$(BIN)/python scripts/demo.py
+
+## test: set up, then run the whole test suite (SQLite; PostgreSQL too if PORTICO_TEST_DATABASE_URL is set)
+test: setup
+	$(BIN)/python scripts/test_prereqs.py
+	$(BIN)/ruff check src tests conformance scripts
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check src tests conformance scripts
+
+clean:
+	rm -rf $(VENV) portico.db portico.db-* .pytest_cache

@@ -1,0 +1,5 @@
+"""``python -m portico`` runs the CLI."""
+
+from portico.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Account services: users, passwords, browser sessions. No Quart imports here."""

@@ -1,0 +1,119 @@
+"""``create_app(settings)``: the Quart application, built fresh for every caller.
+
+Registers the protocol and hosted-page blueprints, the per-surface error
+rendering and the cross-cutting middleware. There is deliberately no
+module-level app: tests and the CLI each build their own.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import Path
+
+from quart import Quart, Response, g, request
+from werkzeug.exceptions import HTTPException
+
+from portico.errors import PorticoError
+from portico.http import cors, security_headers
+from portico.protocol.errors import OAuthError, ServerError
+from portico.services import Services, build_services
+from portico.settings import Settings, load_settings
+
+log = logging.getLogger("portico")
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = ROOT / "templates"
+STATIC = ROOT / "static"
+JSON_PATHS = ("/token", "/userinfo", "/introspect", "/revoke", "/jwks", "/.well-known/")
+
+
+def _wants_json() -> bool:
+    return request.path.startswith(JSON_PATHS) or request.path.startswith("/api/")
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Quart:
+    """Build the application for ``settings`` (loaded from the environment if omitted)."""
+    settings = settings or load_settings()
+    app = Quart(
+        "portico",
+        template_folder=str(settings.templates_dir or TEMPLATES),
+        static_folder=str(STATIC),
+        static_url_path="/static",
+    )
+    app.config["MAX_CONTENT_LENGTH"] = 256 * 1024
+    app.config["MAX_FORM_MEMORY_SIZE"] = 128 * 1024
+    app.config["MAX_FORM_PARTS"] = 200
+    app.jinja_env.autoescape = True
+    svc = services or build_services(settings)
+    app.extensions["portico"] = svc
+
+    from portico.protocol.routes import bp as protocol_bp
+    from portico.web import consent, home, login, logout, setup  # noqa: F401 - routes
+    from portico.web.blueprint import bp as web_bp
+    from portico.web.errors import error_page
+
+    app.register_blueprint(protocol_bp)
+    app.register_blueprint(web_bp)
+
+    @app.before_request
+    async def _start() -> Response | None:
+        g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
+        return await cors.preflight()
+
+    app.after_request(cors.add_cors_headers)
+    app.after_request(security_headers.add_security_headers)
+
+    @app.errorhandler(PorticoError)
+    async def _portico_error(err: PorticoError) -> Response:
+        if err.detail:
+            log.info("request %s refused: %s", g.get("request_id"), err.detail)
+        if _wants_json():
+            from portico.protocol.routes import oauth_error_response
+
+            if isinstance(err, OAuthError):
+                return oauth_error_response(err)
+            return oauth_error_response(ServerError(err.message))
+        return await error_page(err)
+
+    @app.errorhandler(HTTPException)
+    async def _http_error(err: HTTPException) -> Response:
+        status = err.code or 500
+        if _wants_json():
+            from portico.protocol.routes import json_response
+
+            code = "invalid_request" if status < 500 else "server_error"
+            return json_response({"error": code, "error_description": err.name}, status)
+        from portico.web.blueprint import page
+
+        return await page(
+            "error.html", status=status, title=err.name, message=err.description or err.name
+        )
+
+    @app.errorhandler(Exception)
+    async def _unexpected(err: Exception) -> Response:
+        log.exception("request %s failed", g.get("request_id"))
+        if _wants_json():
+            from portico.protocol.routes import json_response
+
+            return json_response(ServerError().as_dict(), 500)
+        from portico.web.blueprint import page
+
+        return await page(
+            "error.html",
+            status=500,
+            title="Something went wrong",
+            message=f"The error was logged as {g.get('request_id')}.",
+        )
+
+    @app.while_serving
+    async def _lifespan():  # type: ignore[no-untyped-def]  # noqa: ANN202
+        if settings.is_sqlite:
+            from portico.storage.migrate import upgrade
+
+            await upgrade(svc.db)
+        await svc.keys.ensure_keys()
+        yield
+        await svc.fetcher.aclose()
+        await svc.db.dispose()
+
+    return app

@@ -1,0 +1,1 @@
+"""The audit log: recording events with secrets redacted."""

@@ -1,0 +1,163 @@
+"""``portico client add|list|remove``."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from portico.audit.recorder import record
+from portico.cli.common import emit, run_with_services
+from portico.clients import AUTH_METHODS, GRANT_TYPES, register_client
+from portico.errors import NotFound
+from portico.services import Services
+from portico.storage.repositories.clients import Clients
+
+
+@click.group()
+def client() -> None:
+    """Relying parties (OAuth clients)."""
+
+
+@client.command("add")
+@click.option("--name", required=True)
+@click.option("--redirect-uri", "redirect_uris", multiple=True)
+@click.option("--post-logout-redirect-uri", "logout_uris", multiple=True)
+@click.option(
+    "--auth-method",
+    type=click.Choice(AUTH_METHODS),
+    default="client_secret_basic",
+    show_default=True,
+)
+@click.option(
+    "--grant",
+    "grants",
+    type=click.Choice(GRANT_TYPES),
+    multiple=True,
+    help="Repeat for several (default: authorization_code, refresh_token).",
+)
+@click.option("--first-party", is_flag=True, help="Trusted app: skip the consent page.")
+@click.option("--scope", default="", help="Allowed scopes (default: all supported).")
+@click.option(
+    "--id-token-alg",
+    type=click.Choice(["RS256", "ES256", "EdDSA"]),
+    default="RS256",
+    show_default=True,
+)
+@click.option(
+    "--userinfo-alg",
+    type=click.Choice(["RS256", "ES256", "EdDSA"]),
+    default=None,
+    help="Sign userinfo responses with this algorithm.",
+)
+@click.option(
+    "--jwks-file",
+    type=click.File("r"),
+    default=None,
+    help="Public JWKS (private_key_jwt, signed request objects).",
+)
+@click.option("--jwks-uri", default=None)
+@click.option(
+    "--request-uri",
+    "request_uris",
+    multiple=True,
+    help="Allowed request_uri (a value ending in / allows that prefix).",
+)
+@click.option("--client-id", default=None, help="Choose the client_id (default: random).")
+@click.option("--json", "as_json", is_flag=True)
+def client_add(
+    name: str,
+    redirect_uris: tuple[str, ...],
+    logout_uris: tuple[str, ...],
+    auth_method: str,
+    grants: tuple[str, ...],
+    first_party: bool,
+    scope: str,
+    id_token_alg: str,
+    userinfo_alg: str | None,
+    jwks_file: click.File | None,
+    jwks_uri: str | None,
+    request_uris: tuple[str, ...],
+    client_id: str | None,
+    as_json: bool,
+) -> None:
+    """Register a client; prints the secret once."""
+    jwks = json.load(jwks_file) if jwks_file else None  # type: ignore[arg-type]
+
+    async def work(svc: Services) -> dict[str, object]:
+        reg = await register_client(
+            svc.db,
+            name=name,
+            redirect_uris=list(redirect_uris),
+            post_logout_redirect_uris=list(logout_uris),
+            auth_method=auth_method,
+            grant_types=list(grants) or None,
+            first_party=first_party,
+            scope=scope,
+            id_token_alg=id_token_alg,
+            userinfo_alg=userinfo_alg,
+            jwks=jwks,
+            jwks_uri=jwks_uri,
+            request_uris=list(request_uris),
+            client_id=client_id,
+        )
+        return {"client_id": reg.client.id, "client_secret": reg.secret}
+
+    def human(d: dict[str, object]) -> str:
+        lines = [f"client_id:     {d['client_id']}"]
+        if d["client_secret"]:
+            lines.append(f"client_secret: {d['client_secret']}   (shown once; store it now)")
+        return "\n".join(lines)
+
+    emit(run_with_services(work), as_json, human)
+
+
+@client.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def client_list(as_json: bool) -> None:
+    """List clients."""
+
+    async def work(svc: Services) -> list[dict[str, object]]:
+        async with svc.db.session() as session:
+            return [
+                {
+                    "client_id": c.id,
+                    "name": c.name,
+                    "auth_method": c.token_endpoint_auth_method,
+                    "redirect_uris": c.redirect_uris,
+                    "grant_types": c.grant_types,
+                    "first_party": c.first_party,
+                }
+                for c in await Clients(session).list()
+            ]
+
+    emit(
+        run_with_services(work),
+        as_json,
+        lambda rows: (
+            "\n".join(
+                f"{r['client_id']}  {r['name']:<24} {r['auth_method']:<20} "
+                + " ".join(r["redirect_uris"])
+                for r in rows
+            )
+            or "no clients"
+        ),
+    )
+
+
+@client.command("remove")
+@click.argument("client_id")
+def client_remove(client_id: str) -> None:
+    """Delete a client and everything issued to it."""
+
+    async def work(svc: Services) -> None:
+        async with svc.db.session() as session:
+            if not await Clients(session).remove(client_id):
+                raise NotFound(f"no client {client_id}")
+            await record(session, "client.removed", target=f"client:{client_id}", via="cli")
+
+    run_with_services(work)
+    click.echo(f"removed {client_id}")
+
+
+COMMANDS = [client]

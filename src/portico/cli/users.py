@@ -1,0 +1,154 @@
+"""``portico admin create`` and ``portico user create|list|disable``."""
+
+from __future__ import annotations
+
+import click
+
+from portico.accounts.passwords import PasswordPolicy
+from portico.accounts.users import create_user
+from portico.cli.common import emit, read_secret_stdin, run_with_services
+from portico.errors import NotFound
+from portico.services import Services
+from portico.storage.repositories.users import Organizations, Users
+
+
+def _policy(svc: Services) -> PasswordPolicy:
+    return PasswordPolicy(svc.settings.password_min_length, svc.settings.password_require_classes)
+
+
+@click.group()
+def admin() -> None:
+    """Administrators (recovery from the host, never over the network)."""
+
+
+@admin.command("create")
+@click.option("--username", required=True)
+@click.option("--email", required=True)
+@click.option(
+    "--password-stdin", is_flag=True, required=True, help="Read the password from standard input."
+)
+@click.option("--json", "as_json", is_flag=True)
+def admin_create(username: str, email: str, password_stdin: bool, as_json: bool) -> None:
+    """Create an administrator (the first one, or a new one after a lost password)."""
+    password = read_secret_stdin("password")
+
+    async def work(svc: Services) -> dict[str, str]:
+        user = await create_user(
+            svc.db,
+            username=username,
+            email=email,
+            password=password,
+            policy=_policy(svc),
+            role="admin",
+            email_verified=True,
+            rounds=svc.settings.bcrypt_rounds,
+            audit_action="admin.created_from_cli",
+        )
+        return {"id": user.id, "username": user.username, "email": user.email, "role": "admin"}
+
+    emit(run_with_services(work), as_json, lambda d: f"created administrator {d['username']}")
+
+
+@click.group()
+def user() -> None:
+    """Local accounts."""
+
+
+@user.command("create")
+@click.option("--username", required=True)
+@click.option("--email", required=True)
+@click.option("--password-stdin", is_flag=True, required=True)
+@click.option("--org", "org_slug", default=None, help="Organization slug (default: default).")
+@click.option("--role", type=click.Choice(["member", "admin"]), default="member", show_default=True)
+@click.option("--name", default=None, help="Display name.")
+@click.option("--json", "as_json", is_flag=True)
+def user_create(
+    username: str,
+    email: str,
+    password_stdin: bool,
+    org_slug: str | None,
+    role: str,
+    name: str | None,
+    as_json: bool,
+) -> None:
+    """Create a user."""
+    password = read_secret_stdin("password")
+
+    async def work(svc: Services) -> dict[str, str]:
+        created = await create_user(
+            svc.db,
+            username=username,
+            email=email,
+            password=password,
+            policy=_policy(svc),
+            role=role,
+            org_slug=org_slug,
+            name=name,
+            rounds=svc.settings.bcrypt_rounds,
+            audit_action="user.created_from_cli",
+        )
+        return {
+            "id": created.id,
+            "username": created.username,
+            "email": created.email,
+            "role": role,
+        }
+
+    emit(run_with_services(work), as_json, lambda d: f"created user {d['username']} ({d['id']})")
+
+
+@user.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def user_list(as_json: bool) -> None:
+    """List users."""
+
+    async def work(svc: Services) -> list[dict[str, object]]:
+        async with svc.db.session() as session:
+            rows = []
+            for u in await Users(session).list(limit=1000):
+                roles = [
+                    f"{o.slug}:{m.role}" for m, o in await Organizations(session).memberships(u.id)
+                ]
+                rows.append(
+                    {
+                        "id": u.id,
+                        "username": u.username,
+                        "email": u.email,
+                        "disabled": u.disabled,
+                        "roles": roles,
+                    }
+                )
+            return rows
+
+    emit(
+        run_with_services(work),
+        as_json,
+        lambda rows: (
+            "\n".join(
+                f"{r['id']}  {r['username']:<20} {r['email']:<30} {','.join(r['roles'])}"
+                f"{'  (disabled)' if r['disabled'] else ''}"
+                for r in rows
+            )
+            or "no users"
+        ),
+    )
+
+
+@user.command("disable")
+@click.argument("user_id")
+def user_disable(user_id: str) -> None:
+    """Disable a user: sign-in and token use stop at once."""
+
+    async def work(svc: Services) -> None:
+        from portico.audit.recorder import record
+
+        async with svc.db.session() as session:
+            if not await Users(session).set_disabled(user_id, True):
+                raise NotFound(f"no user {user_id}")
+            await record(session, "user.disabled", target=f"user:{user_id}", via="cli")
+
+    run_with_services(work)
+    click.echo(f"disabled {user_id}")
+
+
+COMMANDS = [admin, user]

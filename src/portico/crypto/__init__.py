@@ -1,0 +1,1 @@
+"""Cryptographic building blocks: sealing secrets at rest, random tokens, signing keys."""

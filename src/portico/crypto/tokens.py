@@ -1,0 +1,32 @@
+"""Random tokens and their lookup hashes.
+
+Tokens handed out (codes, refresh tokens, client secrets, session cookies) carry
+256 bits of randomness, so a plain SHA-256 is a safe lookup key: no salt or slow
+hash is needed, and the token endpoint stays fast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+
+def random_token(nbytes: int = 32, prefix: str = "") -> str:
+    """A URL-safe random token with an optional readable prefix (``pk_``)."""
+    return prefix + secrets.token_urlsafe(nbytes)
+
+
+def lookup_hash(token: str) -> str:
+    """Hex SHA-256 of a high-entropy token, used as its database key."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def same_hash(token: str, expected_hash: str) -> bool:
+    """Constant-time check of ``token`` against a stored lookup hash."""
+    return hmac.compare_digest(lookup_hash(token), expected_hash)
+
+
+def new_id() -> str:
+    """An opaque 128-bit identifier for rows that are referenced from outside."""
+    return secrets.token_hex(16)

@@ -1,0 +1,203 @@
+"""Typed settings: environment ``PORTICO_*`` > ``portico.toml`` > defaults.
+
+Every field carries a description; ``portico.settings_doc`` turns them into the
+README's configuration table, and a test fails when that table is stale. Secret
+fields are ``SecretStr`` (masked in reprs) and accept ``file:///path`` values so
+container secrets work without putting the secret in the environment.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_CONFIG_FILE = "portico.toml"
+
+
+def _read_file_reference(value: Any) -> Any:
+    """Resolve ``file://`` references so secrets can come from mounted files."""
+    raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if isinstance(raw, str) and raw.startswith("file://"):
+        path = Path(raw[len("file://") :])
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ValueError(f"cannot read secret file {path}: {exc.strerror}") from None
+    return value
+
+
+def is_loopback_url(url: str) -> bool:
+    """True when ``url`` points at this machine (the only place plain HTTP is safe)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Settings(BaseSettings):
+    """Portico's whole configuration; read once at start and never mutated."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PORTICO_",
+        extra="forbid",
+        frozen=True,
+        validate_default=True,
+    )
+
+    issuer: str = Field(
+        "http://127.0.0.1:8000",
+        description="Public issuer URL; every endpoint is relative to it. No trailing slash.",
+    )
+    database_url: str = Field(
+        "sqlite+aiosqlite:///./portico.db",
+        description="SQLAlchemy async URL. SQLite for one instance, "
+        "`postgresql+asyncpg://…` for several.",
+    )
+    keys_dir: Path = Field(
+        Path("./keys"),
+        description="Where `portico init` writes the master key (`secret.key`, mode 0600).",
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Master key (32+ random bytes, base64url or hex) sealing private keys and "
+        "secrets at rest. Default: read from `<keys_dir>/secret.key`. Accepts `file://`.",
+    )
+    insecure_cookies: bool = Field(
+        False,
+        description="Send cookies without `Secure` for plain-HTTP local testing; "
+        "refused unless the issuer is loopback.",
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins allowed to call discovery, JWKS, token, userinfo, introspection "
+        "and revocation from a browser (JSON list in the environment).",
+    )
+    trusted_proxy_hops: int = Field(
+        0,
+        ge=0,
+        le=10,
+        description="How many reverse proxies in front of Portico to trust for `X-Forwarded-*`.",
+    )
+    access_token_ttl: int = Field(900, ge=60, description="Access-token lifetime, seconds.")
+    id_token_ttl: int = Field(3600, ge=60, description="ID-token lifetime, seconds.")
+    refresh_token_ttl: int = Field(
+        7 * 86400, ge=300, description="Refresh-token lifetime, seconds (rotated on every use)."
+    )
+    session_ttl: int = Field(86400, ge=300, description="Browser session lifetime, seconds.")
+    auth_code_ttl: int = Field(60, ge=10, le=600, description="Authorization-code lifetime.")
+    interaction_ttl: int = Field(
+        600, ge=60, description="How long a pending login/consent step stays valid, seconds."
+    )
+    password_min_length: int = Field(8, ge=8, le=128, description="Minimum password length.")
+    password_require_classes: bool = Field(
+        True, description="Require upper case, lower case and a digit in new passwords."
+    )
+    bcrypt_rounds: int = Field(12, ge=4, le=16, description="bcrypt cost factor.")
+    request_object_max_bytes: int = Field(
+        16384, ge=1024, description="Largest request object accepted by value or `request_uri`."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Log level."
+    )
+    templates_dir: Path | None = Field(
+        None, description="Directory of Jinja templates overriding the built-in hosted pages."
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Order the sources: explicit > environment > TOML file > defaults."""
+        config_file = Path(os.environ.get("PORTICO_CONFIG", DEFAULT_CONFIG_FILE))
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if config_file.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+    @field_validator("secret_key", mode="before")
+    @classmethod
+    def _secret_from_file(cls, value: Any) -> Any:
+        return _read_file_reference(value)
+
+    @field_validator("issuer")
+    @classmethod
+    def _check_issuer(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an absolute http(s) URL such as https://id.example.com")
+        if parts.query or parts.fragment:
+            raise ValueError("must not contain a query or fragment (OIDC Discovery §3)")
+        if parts.scheme == "http" and not is_loopback_url(value):
+            raise ValueError("must use https unless it is a loopback address")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if not (value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+")):
+            raise ValueError(
+                "must be an async SQLAlchemy URL: sqlite+aiosqlite:///path.db or "
+                "postgresql+asyncpg://user@host/db"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _check_cookie_safety(self) -> Settings:
+        if self.insecure_cookies and not is_loopback_url(self.issuer):
+            raise ValueError(
+                "insecure_cookies=true is only allowed with a loopback issuer "
+                f"(issuer is {self.issuer})"
+            )
+        return self
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Cookies are Secure unless explicitly relaxed for loopback HTTP."""
+        return not self.insecure_cookies
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True for the embedded database (migrations run on `serve`)."""
+        return self.database_url.startswith("sqlite")
+
+    def url(self, path: str) -> str:
+        """An absolute URL under the issuer."""
+        return f"{self.issuer}{path}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Load settings, turning validation errors into one readable message."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "settings"
+            env = f"PORTICO_{field.upper()}" if err["loc"] else field
+            lines.append(f"  {env}: {err['msg']}")
+        raise SettingsError("invalid configuration:\n" + "\n".join(lines)) from None
+
+
+class SettingsError(Exception):
+    """Configuration that cannot start the server; the message is safe to print."""

@@ -1,0 +1,1 @@
+"""The one storage layer: SQLAlchemy models, async repositories, migrations, maintenance."""

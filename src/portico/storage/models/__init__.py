@@ -1,0 +1,32 @@
+"""SQLAlchemy models, one module per aggregate. Import this package to register them all."""
+
+from portico.storage.models.audit import AuditEvent
+from portico.storage.models.base import Base
+from portico.storage.models.clients import Client
+from portico.storage.models.grants import (
+    AccessToken,
+    AuthorizationCode,
+    Consent,
+    RefreshToken,
+    UsedAssertion,
+)
+from portico.storage.models.interactions import PendingAuthorization
+from portico.storage.models.keys import SigningKey
+from portico.storage.models.users import Membership, Organization, Session, User
+
+__all__ = [
+    "AccessToken",
+    "AuditEvent",
+    "AuthorizationCode",
+    "Base",
+    "Client",
+    "Consent",
+    "Membership",
+    "Organization",
+    "PendingAuthorization",
+    "RefreshToken",
+    "Session",
+    "SigningKey",
+    "UsedAssertion",
+    "User",
+]

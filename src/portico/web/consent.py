@@ -1,0 +1,76 @@
+"""/consent: approve or deny what an application asks for; approval is remembered
+per client and scopes, so the next request within them skips this page."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from quart import Response, redirect, request
+
+from portico.audit.recorder import record
+from portico.errors import NotFound
+from portico.http import services
+from portico.storage.repositories.grants import Consents
+from portico.storage.repositories.interactions import PendingAuthorizations
+from portico.web.blueprint import bp, page
+from portico.web.csrf import verify_csrf
+from portico.web.interaction import load_ticket, resume_url
+from portico.web.session_cookie import current_login
+
+SCOPE_TEXT = {
+    "openid": "Sign you in with your Portico account",
+    "profile": "See your name and basic profile",
+    "email": "See your email address",
+    "address": "See your postal address",
+    "phone": "See your phone number",
+    "offline_access": "Stay connected when you are not using it",
+}
+
+
+@bp.get("/consent")
+async def consent_form() -> Response:
+    ticket = await load_ticket(request.args.get("ticket"))
+    if ticket is None:
+        raise NotFound("There is nothing to approve. Return to the application.")
+    current = await current_login()
+    if current is None:
+        return redirect("/login?" + urlencode({"ticket": ticket.pending.id}), 303)
+    scopes = [(s, SCOPE_TEXT.get(s, s)) for s in ticket.request.scopes]
+    return await page(
+        "consent.html",
+        client_name=ticket.client.name,
+        scopes=scopes,
+        ticket=ticket.pending.id,
+        user=current[1],
+    )
+
+
+@bp.post("/consent")
+async def consent_submit() -> Response:
+    await verify_csrf()
+    form = await request.form
+    ticket = await load_ticket(form.get("ticket"))
+    if ticket is None:
+        raise NotFound("There is nothing to approve. Return to the application.")
+    current = await current_login()
+    if current is None:
+        return redirect("/login?" + urlencode({"ticket": ticket.pending.id}), 303)
+    approved = form.get("decision") == "approve"
+    async with services().db.session() as session:
+        pending = PendingAuthorizations(session)
+        if approved:
+            await Consents(session).grant(
+                current[1].id, ticket.client.id, set(ticket.request.scopes)
+            )
+            await pending.record_consent(ticket.pending.id)
+        else:
+            await pending.record_denial(ticket.pending.id)
+        await record(
+            session,
+            "consent.granted" if approved else "consent.denied",
+            actor_id=current[1].id,
+            target=f"client:{ticket.client.id}",
+            ip=request.remote_addr,
+            scopes=list(ticket.request.scopes),
+        )
+    return redirect(resume_url(ticket.pending.id), 303)

@@ -1,0 +1,104 @@
+"""/login: username-or-email and password; also the account chooser for
+``prompt=select_account``. A new session id is minted at every login."""
+
+from __future__ import annotations
+
+from quart import Response, redirect, request
+
+from portico.accounts.sessions import start_session
+from portico.accounts.users import authenticate
+from portico.audit.recorder import record
+from portico.http import services
+from portico.storage.repositories.interactions import PendingAuthorizations
+from portico.web.blueprint import bp, page
+from portico.web.csrf import verify_csrf
+from portico.web.interaction import Ticket, load_ticket, resume_url
+from portico.web.session_cookie import current_login, set_session_cookie
+
+MAX_FIELD = 1024
+
+
+def _context(ticket: Ticket | None) -> dict[str, object]:
+    return {
+        "ticket": ticket.pending.id if ticket else "",
+        "client_name": ticket.client.name if ticket else None,
+    }
+
+
+@bp.get("/login")
+async def login_form() -> Response:
+    ticket = await load_ticket(request.args.get("ticket"))
+    current = await current_login()
+    select = request.args.get("select") == "1" and current is not None
+    hint = ticket.request.login_hint if ticket else None
+    return await page(
+        "login.html",
+        username=hint or "",
+        error=None,
+        current_user=current[1] if select and current else None,
+        **_context(ticket),
+    )
+
+
+@bp.post("/login")
+async def login_submit() -> Response:
+    await verify_csrf()
+    svc = services()
+    form = await request.form
+    ticket = await load_ticket(form.get("ticket"))
+    current = await current_login()
+    if form.get("action") == "continue" and current is not None and ticket is not None:
+        # prompt=select_account: the person picked the account already signed in.
+        async with svc.db.session() as session:
+            await PendingAuthorizations(session).record_login(ticket.pending.id, current[0].id)
+        return redirect(resume_url(ticket.pending.id), 303)
+
+    username = form.get("username", "")[:MAX_FIELD].strip()
+    password = form.get("password", "")[:MAX_FIELD]
+    if not username or not password:
+        return await page(
+            "login.html",
+            status=400,
+            username=username,
+            error="Enter your username or email and your password.",
+            current_user=None,
+            **_context(ticket),
+        )
+    user = await authenticate(svc.db, username, password)
+    ip = request.remote_addr
+    if user is None:
+        async with svc.db.session() as session:
+            await record(
+                session, "login.failed", outcome="failure", ip=ip, target=f"login:{username[:100]}"
+            )
+        return await page(
+            "login.html",
+            status=400,
+            username=username,
+            error="The username or password is incorrect.",
+            current_user=None,
+            **_context(ticket),
+        )
+    async with svc.db.session() as session:
+        started = await start_session(
+            session,
+            user,
+            svc.settings.session_ttl,
+            amr=["pwd"],
+            ip=ip,
+            user_agent=request.headers.get("User-Agent"),
+            replaces=current[0].id if current else None,
+        )
+        if ticket is not None:
+            await PendingAuthorizations(session).record_login(ticket.pending.id, started.row.id)
+        await record(
+            session,
+            "login.succeeded",
+            actor_id=user.id,
+            ip=ip,
+            target=f"user:{user.id}",
+            method="password",
+        )
+    response = redirect(resume_url(ticket.pending.id) if ticket else "/", 303)
+    set_session_cookie(response, started.cookie)
+    return response
