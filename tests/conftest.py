@@ -93,9 +93,40 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settin
     return Settings(**values)
 
 
+TEST_MASTER_KEY = new_master_key_text()
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite database with signing keys, built once and copied per test:
+    migrations and RSA key generation would otherwise dominate the protocol tests."""
+    from portico.services import build_services
+    from portico.storage.migrate import upgrade
+
+    path = tmp_path_factory.mktemp("template") / "portico.db"
+    settings = make_settings(f"sqlite+aiosqlite:///{path}", path.parent, secret_key=TEST_MASTER_KEY)
+
+    async def build() -> None:
+        svc = build_services(settings)
+        await upgrade(svc.db)
+        await svc.keys.ensure_keys()
+        await svc.fetcher.aclose()
+        await svc.db.dispose()
+
+    asyncio.run(build())
+    # Closing the last connection checkpoints the WAL into the main file.
+    assert not path.with_name("portico.db-wal").exists()
+    return path
+
+
 @pytest.fixture
-def settings(sqlite_url: str, tmp_path: Path) -> Settings:
-    return make_settings(sqlite_url, tmp_path)
+def settings(template_db: Path, tmp_path: Path) -> Settings:
+    """Settings over a fresh copy of the template database."""
+    import shutil
+
+    target = tmp_path / "portico.db"
+    shutil.copyfile(template_db, target)
+    return make_settings(f"sqlite+aiosqlite:///{target}", tmp_path, secret_key=TEST_MASTER_KEY)
 
 
 @pytest.fixture
