@@ -15,7 +15,7 @@ from quart import Quart, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from portico.errors import PorticoError
-from portico.http import cors, security_headers
+from portico.http import cors, input_guard, security_headers
 from portico.protocol.errors import OAuthError, ServerError
 from portico.services import Services, build_services
 from portico.settings import Settings, load_settings
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.config["MAX_FORM_MEMORY_SIZE"] = 128 * 1024
     app.config["MAX_FORM_PARTS"] = 200
     app.jinja_env.autoescape = True
+    logging.getLogger("portico").setLevel(settings.log_level.upper())
     svc = services or build_services(settings)
     app.extensions["portico"] = svc
 
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @app.before_request
     async def _start() -> Response | None:
         g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
+        await input_guard.reject_unstorable_input()
         return await cors.preflight()
 
     app.after_request(cors.add_cors_headers)
@@ -72,7 +74,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
             if isinstance(err, OAuthError):
                 return oauth_error_response(err)
-            return oauth_error_response(ServerError(err.message))
+            from portico.protocol.errors import InvalidRequest
+
+            return oauth_error_response(InvalidRequest(err.message))
         return await error_page(err)
 
     @app.errorhandler(HTTPException)
@@ -103,6 +107,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             status=500,
             title="Something went wrong",
             message=f"The error was logged as {g.get('request_id')}.",
+        )
+
+    if settings.trusted_proxy_hops:
+        from hypercorn.middleware import ProxyFixMiddleware
+
+        # Honour X-Forwarded-For/-Proto only from the configured number of proxies.
+        app.asgi_app = ProxyFixMiddleware(  # type: ignore[method-assign]
+            app.asgi_app, mode="legacy", trusted_hops=settings.trusted_proxy_hops
         )
 
     @app.while_serving

@@ -37,6 +37,7 @@ def serve(host: str, port: int, workers: int, certfile: str | None, keyfile: str
     config.certfile, config.keyfile = certfile, keyfile
     config.accesslog = "-"
     config.errorlog = "-"
+    config.loglevel = settings.log_level.upper()
     click.echo(
         f"Portico {settings.issuer} serving on {'https' if certfile else 'http'}://{host}:{port}"
     )
