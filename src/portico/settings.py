@@ -69,7 +69,8 @@ class Settings(BaseSettings):
     )
     keys_dir: Path = Field(
         Path("./keys"),
-        description="Where `portico init` writes the master key (`secret.key`, mode 0600).",
+        description="Where `portico init` writes the master key (`secret.key`, mode 0600). "
+        "Signing keys live in the database, not here.",
     )
     secret_key: SecretStr | None = Field(
         None,
@@ -90,7 +91,8 @@ class Settings(BaseSettings):
         0,
         ge=0,
         le=10,
-        description="How many reverse proxies in front of Portico to trust for `X-Forwarded-*`.",
+        description="How many reverse proxies in front of Portico to trust for `X-Forwarded-*`. "
+        "Reserved: not applied yet, so logs and the audit log record the nearest peer.",
     )
     access_token_ttl: int = Field(900, ge=60, description="Access-token lifetime, seconds.")
     id_token_ttl: int = Field(3600, ge=60, description="ID-token lifetime, seconds.")
@@ -98,7 +100,9 @@ class Settings(BaseSettings):
         7 * 86400, ge=300, description="Refresh-token lifetime, seconds (rotated on every use)."
     )
     session_ttl: int = Field(86400, ge=300, description="Browser session lifetime, seconds.")
-    auth_code_ttl: int = Field(60, ge=10, le=600, description="Authorization-code lifetime.")
+    auth_code_ttl: int = Field(
+        60, ge=10, le=600, description="Authorization-code lifetime, seconds (single use)."
+    )
     interaction_ttl: int = Field(
         600, ge=60, description="How long a pending login/consent step stays valid, seconds."
     )
@@ -108,10 +112,12 @@ class Settings(BaseSettings):
     )
     bcrypt_rounds: int = Field(12, ge=4, le=16, description="bcrypt cost factor.")
     request_object_max_bytes: int = Field(
-        16384, ge=1024, description="Largest request object accepted by value or `request_uri`."
+        16384,
+        ge=1024,
+        description="Largest request object, in bytes, accepted by value or `request_uri`.",
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
-        "info", description="Log level."
+        "info", description="Log level. Reserved: not applied yet (Hypercorn's defaults are used)."
     )
     templates_dir: Path | None = Field(
         None, description="Directory of Jinja templates overriding the built-in hosted pages."

@@ -4,9 +4,9 @@ no 500s for hostile input on any endpoint."""
 from __future__ import annotations
 
 import pytest
+from tests.conftest import make_settings
 
 from portico.app import create_app
-from tests.conftest import make_settings
 
 
 async def test_pages_cannot_be_framed_or_sniffed(app):

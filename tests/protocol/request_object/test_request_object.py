@@ -10,7 +10,6 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
-
 from tests.helpers import REDIRECT, add_client, query_of, services_of
 
 
