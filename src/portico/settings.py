@@ -91,8 +91,8 @@ class Settings(BaseSettings):
         0,
         ge=0,
         le=10,
-        description="How many reverse proxies in front of Portico to trust for `X-Forwarded-*`. "
-        "Reserved: not applied yet, so logs and the audit log record the nearest peer.",
+        description="How many reverse proxies in front of Portico to trust for "
+        "`X-Forwarded-For`, `-Proto` and `-Host`; 0 ignores those headers.",
     )
     access_token_ttl: int = Field(900, ge=60, description="Access-token lifetime, seconds.")
     id_token_ttl: int = Field(3600, ge=60, description="ID-token lifetime, seconds.")
@@ -117,7 +117,7 @@ class Settings(BaseSettings):
         description="Largest request object, in bytes, accepted by value or `request_uri`.",
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
-        "info", description="Log level. Reserved: not applied yet (Hypercorn's defaults are used)."
+        "info", description="Level of Portico's own log and of Hypercorn's error log."
     )
     templates_dir: Path | None = Field(
         None, description="Directory of Jinja templates overriding the built-in hosted pages."
@@ -170,7 +170,7 @@ class Settings(BaseSettings):
     def _check_cookie_safety(self) -> Settings:
         if self.insecure_cookies and not is_loopback_url(self.issuer):
             raise ValueError(
-                "insecure_cookies=true is only allowed with a loopback issuer "
+                "PORTICO_INSECURE_COOKIES=true is only allowed with a loopback issuer "
                 f"(issuer is {self.issuer})"
             )
         return self

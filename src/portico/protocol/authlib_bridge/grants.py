@@ -1,0 +1,222 @@
+"""Token grants and client authentication, on authlib's grant classes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749 import grants as rfc6749_grants
+from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
+from authlib.oauth2.rfc7636 import CodeChallenge
+from joserfc.jwk import KeySet
+
+from portico.audit.recorder import record
+from portico.crypto.tokens import lookup_hash
+from portico.protocol import tokens
+from portico.protocol.authlib_bridge.adapters import (
+    ClientAdapter,
+    CodeAdapter,
+    TokenView,
+    UserAdapter,
+)
+from portico.protocol.authlib_bridge.context import (
+    AUTH_METHODS,
+    CONFIDENTIAL_METHODS,
+    current_call,
+    run_async,
+    timestamp,
+)
+from portico.protocol.claims import requested_claim_names, select_claims, user_claims
+from portico.storage.models import Client, RefreshToken, User
+from portico.storage.models.base import utcnow
+from portico.storage.repositories.grants import Assertions, Codes, Tokens
+from portico.storage.repositories.users import Organizations, Users
+
+# --- grants ------------------------------------------------------------------------
+
+
+class S256Only(CodeChallenge):
+    """PKCE with S256 only; ``plain`` is refused at /authorize already."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]  # noqa: RUF012
+    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+
+
+def issue_id_token(
+    grant: Any, token: dict[str, Any], user: User, origin: CodeAdapter | RefreshToken
+) -> None:
+    """Add an ``id_token`` to ``token`` when the grant is for OpenID Connect."""
+    call = current_call.get()
+    scopes = set(token.get("scope", "").split())
+    if "openid" not in scopes:
+        return
+    client: Client = grant.request.client.row
+    if isinstance(origin, CodeAdapter):
+        row = origin.row
+        nonce, claims_req, sid = row.nonce, row.claims, row.session_id
+        auth_time, acr, amr = timestamp(row.auth_time), row.acr, row.amr
+    else:
+        nonce, claims_req, sid = None, origin.claims, origin.session_id
+        auth_time, acr, amr = timestamp(origin.auth_time), origin.acr, origin.amr
+    memberships = run_async(Organizations(call.session).memberships(user.id))
+    names = requested_claim_names(scopes, claims_req, "id_token", include_scope_claims=True)
+    extra = select_claims(user_claims(user, memberships), names)
+    wants_acr = "acr" in (claims_req or {}).get("id_token", {})
+    token["id_token"] = tokens.id_token(
+        call.keys,
+        alg=client.id_token_signed_response_alg,
+        issuer=call.settings.issuer,
+        client_id=client.id,
+        subject=user.id,
+        ttl=call.settings.id_token_ttl,
+        auth_time=auth_time,
+        nonce=nonce,
+        acr=acr if (wants_acr or acr) else None,
+        amr=amr,
+        sid=sid,
+        access_token=token.get("access_token"),
+        extra=extra,
+    )
+
+
+class CodeGrant(rfc6749_grants.AuthorizationCodeGrant):
+    """RFC 6749 §4.1.3 with an atomic, replay-detecting code consumption."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS  # noqa: RUF012
+
+    def query_authorization_code(self, code: str, client: ClientAdapter) -> CodeAdapter | None:
+        call = current_call.get()
+        if not isinstance(code, str) or len(code) > 128:
+            return None
+        consumed = run_async(Codes(call.session).consume(lookup_hash(code)))
+        row = consumed.row
+        if row is None or row.client_id != client.get_client_id():
+            return None
+        if not consumed.first_use:
+            # RFC 6749 §4.1.2: a reused code SHOULD revoke what it produced.
+            run_async(Tokens(call.session).revoke_issued_from_code(row.id))
+            run_async(
+                record(
+                    call.session,
+                    "token.code_replayed",
+                    outcome="failure",
+                    actor_id=row.user_id,
+                    target=f"client:{row.client_id}",
+                    ip=call.ip,
+                )
+            )
+            return None
+        if row.expires_at <= utcnow():
+            return None
+        return CodeAdapter(row)
+
+    def delete_authorization_code(self, authorization_code: CodeAdapter) -> None:
+        """Nothing to do: ``query_authorization_code`` already consumed it."""
+
+    def authenticate_user(self, authorization_code: CodeAdapter) -> UserAdapter | None:
+        user = run_async(Users(current_call.get().session).get(authorization_code.row.user_id))
+        return UserAdapter(user) if user and not user.disabled else None
+
+    def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
+        raise NotImplementedError("codes are issued by portico.protocol.authorize")
+
+
+class RefreshGrant(rfc6749_grants.RefreshTokenGrant):
+    """RFC 6749 §6 with rotation; reuse of a rotated token revokes its whole family."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS  # noqa: RUF012
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str) -> TokenView | None:
+        call = current_call.get()
+        if not isinstance(refresh_token, str) or len(refresh_token) > 128:
+            return None
+        repo = Tokens(call.session)
+        token_hash = lookup_hash(refresh_token)
+        row = run_async(repo.refresh_token(token_hash))
+        client = self.request.client
+        # Check ownership and scope before consuming, so a stranger cannot burn it.
+        if row is None or row.client_id != client.get_client_id():
+            return None
+        asked = set((self.request.payload.scope or "").split())
+        if not asked <= set(row.scope.split()):
+            return None
+        consumed = run_async(repo.rotate_refresh_token(token_hash))
+        row = consumed.row
+        if row is None:
+            return None
+        if not consumed.first_use:
+            if row.used_at is not None and row.revoked_at is None:
+                run_async(repo.revoke_family(row.family_id))
+                run_async(
+                    record(
+                        call.session,
+                        "token.refresh_reused",
+                        outcome="failure",
+                        actor_id=row.user_id,
+                        target=f"client:{row.client_id}",
+                        ip=call.ip,
+                        family_id=row.family_id,
+                    )
+                )
+            return None
+        if row.expires_at <= utcnow():
+            return None
+        return TokenView(
+            "refresh_token",
+            row.client_id,
+            row.user_id,
+            row.scope,
+            row.issued_at,
+            row.expires_at,
+            False,
+            family_id=row.family_id,
+            refresh_row=row,
+        )
+
+    def authenticate_user(self, refresh_token: TokenView) -> UserAdapter | None:
+        user = run_async(Users(current_call.get().session).get(refresh_token.user_id or ""))
+        return UserAdapter(user) if user and not user.disabled else None
+
+    def revoke_old_credential(self, refresh_token: TokenView) -> None:
+        """Nothing to do: rotation consumed the old token atomically."""
+
+
+class ClientCredentials(rfc6749_grants.ClientCredentialsGrant):
+    """RFC 6749 §4.4 for confidential clients acting on their own behalf."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = CONFIDENTIAL_METHODS  # noqa: RUF012
+
+
+class PrivateKeyJWT(JWTBearerClientAssertion):
+    """OIDC Core §9 ``private_key_jwt`` with DB-backed ``jti`` replay protection."""
+
+    CLIENT_AUTH_METHOD = "private_key_jwt"
+
+    def __init__(self, issuer: str) -> None:
+        super().__init__(validate_jti=True, leeway=30)
+        self.issuer = issuer
+
+    def get_audiences(self) -> list[str]:
+        base = self.issuer
+        return [base, f"{base}/token", f"{base}/introspect", f"{base}/revoke"]
+
+    def resolve_client_public_key(self, client: ClientAdapter) -> KeySet:
+        row = client.row
+        jwks = row.jwks or current_call.get().remote_jwks.get(row.id) or {"keys": []}
+        return KeySet.import_key_set(jwks)  # type: ignore[arg-type]
+
+    def validate_jti(self, claims: dict[str, Any], jti: str) -> bool:
+        call = current_call.get()
+        exp = claims.get("exp")
+        expires = (
+            datetime.fromtimestamp(int(exp), UTC)
+            if isinstance(exp, int | float)
+            else (utcnow() + timedelta(hours=1))
+        )
+        return run_async(
+            Assertions(call.session).first_use(
+                lookup_hash(f"{claims.get('iss')}:{jti}"), str(claims.get("iss")), expires
+            )
+        )
