@@ -197,7 +197,7 @@ def test_insecure_cookies_are_refused_with_a_public_issuer(
     monkeypatch.setenv("PORTICO_ISSUER", "https://id.example.com")
     monkeypatch.setenv("PORTICO_INSECURE_COOKIES", "true")
     with pytest.raises(
-        SettingsError, match="insecure_cookies=true is only allowed with a loopback"
+        SettingsError, match="PORTICO_INSECURE_COOKIES=true is only allowed with a loopback"
     ):
         load_settings()
 
