@@ -161,9 +161,10 @@ class LiveServer:
         )
 
 
-def start_server(tmp_path: Path, database_url: str, **env_overrides: str) -> LiveServer:
+def start_server(tmp_path: Path, database_url: str, *, serve_args: tuple[str, ...] = (),
+                 scheme: str = "http", **env_overrides: str) -> LiveServer:
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    url = f"{scheme}://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTICO_")}
     env.update(
         PORTICO_ISSUER=url,
@@ -177,7 +178,7 @@ def start_server(tmp_path: Path, database_url: str, **env_overrides: str) -> Liv
     env.update(env_overrides)
     log = tmp_path / "server.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "portico", "serve", "--port", str(port)],
+        [sys.executable, "-m", "portico", "serve", "--port", str(port), *serve_args],
         env=env,
         cwd=tmp_path,
         stdout=log.open("wb"),
@@ -188,7 +189,8 @@ def start_server(tmp_path: Path, database_url: str, **env_overrides: str) -> Liv
         if process.poll() is not None:
             raise RuntimeError(f"portico serve exited:\n{log.read_text()}")
         try:
-            if httpx.get(f"{url}/.well-known/openid-configuration", timeout=1).status_code == 200:
+            probe = httpx.get(f"{url}/.well-known/openid-configuration", timeout=1, verify=False)
+            if probe.status_code == 200:
                 return LiveServer(url, env, process, log)
         except httpx.HTTPError:
             pass

@@ -101,3 +101,33 @@ async def test_login_changes_the_session_id(rp):
     await rp.browser.login(response)
     new = {c.name: c.value for c in rp.browser.client.cookie_jar}.get("portico_session")
     assert old and new and old != new
+
+
+async def test_select_account_offers_to_continue_as_the_signed_in_user(rp):
+    import re
+
+    from tests.helpers import csrf_of
+
+    response = await rp.browser.authorize(**rp.params(prompt="select_account"))
+    assert response.headers["Location"].startswith("/login?ticket=")
+    page = await rp.browser.follow(response)
+    html = await page.get_data(as_text=True)
+    assert "Continue as alice" in html
+    ticket = re.search(r'name="ticket" value="([^"]*)"', html).group(1)
+    chosen = await rp.browser.client.post("/login", form={
+        "csrf_token": csrf_of(html), "ticket": ticket, "action": "continue"})
+    final = await rp.browser.follow(chosen)
+    assert "code" in query_of(final.headers["Location"])
+
+
+async def test_sign_ins_and_failures_are_audited_without_secrets(rp):
+    from portico.storage.repositories.audit import AuditLog
+
+    browser = Browser(rp.app.test_client())
+    await browser.login(await browser.authorize(**rp.params()), password="Wrong-pass-9")
+    async with services_of(rp.app).db.session() as session:
+        events = await AuditLog(session).recent(limit=20)
+    actions = [e.action for e in events]
+    assert "login.succeeded" in actions and "login.failed" in actions
+    assert "consent.granted" in actions
+    assert "Wrong-pass-9" not in repr([e.details for e in events])

@@ -1,0 +1,60 @@
+"""`portico serve` as operators run it: TLS from --certfile/--keyfile, several workers."""
+
+from __future__ import annotations
+
+import datetime
+import ssl
+
+import httpx
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from tests.conftest import start_server
+
+
+def self_signed(tmp_path):
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    import ipaddress
+
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def test_serve_speaks_tls_with_the_given_certificate(tmp_path, sqlite_url):
+    cert, key = self_signed(tmp_path)
+    server = start_server(tmp_path, sqlite_url, serve_args=("--certfile", str(cert),
+                                                            "--keyfile", str(key)),
+                          scheme="https", PORTICO_INSECURE_COOKIES="false")
+    try:
+        context = ssl.create_default_context(cafile=str(cert))
+        doc = httpx.get(f"{server.url}/.well-known/openid-configuration", verify=context).json()
+        assert doc["issuer"] == server.url and doc["token_endpoint"].startswith("https://")
+        login = httpx.get(f"{server.url}/login", verify=context)
+        assert "Secure" in login.headers["set-cookie"]
+    finally:
+        server.process.terminate()
+        server.process.wait(10)
+
+
+def test_serve_runs_several_workers_on_one_database(tmp_path, sqlite_url):
+    server = start_server(tmp_path, sqlite_url, serve_args=("--workers", "2"))
+    try:
+        kids = {httpx.get(f"{server.url}/jwks").json()["keys"][0]["kid"] for _ in range(6)}
+        assert len(kids) == 1
+    finally:
+        server.process.terminate()
+        server.process.wait(10)
