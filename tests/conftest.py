@@ -177,6 +177,10 @@ def start_server(tmp_path: Path, database_url: str, *, serve_args: tuple[str, ..
     )
     env.update(env_overrides)
     log = tmp_path / "server.log"
+    if not database_url.startswith("sqlite"):
+        # `serve` migrates SQLite only; shared databases are migrated by the operator.
+        subprocess.run([sys.executable, "-m", "portico", "db", "upgrade"], env=env, cwd=tmp_path,
+                       check=True, capture_output=True)
     process = subprocess.Popen(
         [sys.executable, "-m", "portico", "serve", "--port", str(port), *serve_args],
         env=env,

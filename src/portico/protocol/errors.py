@@ -59,6 +59,7 @@ class InvalidClient(OAuthError):
     """RFC 6749 §5.2: "Client authentication failed." """
 
     error = "invalid_client"
+    default_description = "Client authentication failed."
     status = 401
 
 
@@ -67,6 +68,7 @@ class InvalidGrant(OAuthError):
     redirection URI used in the authorization request, or was issued to another client." """
 
     error = "invalid_grant"
+    default_description = "The grant is invalid, expired or revoked."
 
 
 class UnauthorizedClient(OAuthError):
@@ -99,12 +101,14 @@ class AccessDenied(OAuthError):
     """RFC 6749 §4.1.2.1: "The resource owner or authorization server denied the request." """
 
     error = "access_denied"
+    default_description = "The request was denied."
 
 
 class ServerError(OAuthError):
     """RFC 6749 §4.1.2.1: an unexpected condition; the description is always generic."""
 
     error = "server_error"
+    default_description = "The server could not complete the request."
     status = 500
 
 
@@ -112,6 +116,7 @@ class TemporarilyUnavailable(OAuthError):
     """RFC 6749 §4.1.2.1: the server is overloaded or under maintenance."""
 
     error = "temporarily_unavailable"
+    default_description = "The server is temporarily unavailable."
     status = 503
 
 
@@ -120,12 +125,14 @@ class InteractionRequired(OAuthError):
     some form to proceed." """
 
     error = "interaction_required"
+    default_description = "The request needs the end user to interact with the server."
 
 
 class LoginRequired(OAuthError):
     """OIDC Core §3.1.2.6: "The Authorization Server requires End-User authentication." """
 
     error = "login_required"
+    default_description = "The end user must sign in."
 
 
 class AccountSelectionRequired(OAuthError):
@@ -133,12 +140,14 @@ class AccountSelectionRequired(OAuthError):
     Authorization Server." """
 
     error = "account_selection_required"
+    default_description = "The end user must choose an account."
 
 
 class ConsentRequired(OAuthError):
     """OIDC Core §3.1.2.6: "The Authorization Server requires End-User consent." """
 
     error = "consent_required"
+    default_description = "The end user must consent to this request."
 
 
 class InvalidRequestUri(OAuthError):
@@ -159,6 +168,7 @@ class InvalidToken(OAuthError):
     invalid for other reasons." """
 
     error = "invalid_token"
+    default_description = "The access token is invalid."
     status = 401
 
 

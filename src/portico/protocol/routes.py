@@ -20,7 +20,7 @@ from portico.protocol.discovery import (
     authorization_server_metadata,
     openid_configuration,
 )
-from portico.protocol.errors import InvalidRequest, InvalidToken, OAuthError
+from portico.protocol.errors import InvalidRequest, OAuthError
 from portico.protocol.params import parse
 from portico.protocol.userinfo import bearer_token, userinfo
 
@@ -175,7 +175,8 @@ async def userinfo_endpoint() -> Response:
             return response
         result = await userinfo(token, settings=svc.settings, db=svc.db, keys=await svc.keys.load())
     except OAuthError as err:
-        return oauth_error_response(err, bearer=isinstance(err, InvalidToken) or err.status == 403)
+        # RFC 6750 §3: every refused resource request carries a Bearer challenge.
+        return oauth_error_response(err, bearer=True)
     if result.jwt:
         response = Response(result.jwt, content_type="application/jwt")
         response.headers["Cache-Control"] = "no-store"
