@@ -1,9 +1,11 @@
 """Make sure the tools the test suite drives are present before pytest starts.
 
-Debian's chromium (for the Playwright browser tests) is installed with apt when it
-is missing and we are root; Node's packages are installed by the tests themselves
-into a cache folder. Anything that cannot be had is reported, and the tests that
-need it fail under CI=true instead of being silently skipped.
+Debian's chromium (for the Playwright browser tests in tests/browser/) is installed
+with apt when it is missing and we are root; Playwright's own browser download
+(`playwright install`) is never used. Node's packages (axe-core, openid-client) are
+installed by the tests themselves into tests/.cache/node. Anything that cannot be had
+is reported here; the tests that need it then fail under CI=true instead of being
+silently skipped.
 """
 
 from __future__ import annotations
@@ -14,24 +16,39 @@ import subprocess
 import sys
 
 
-def ensure_chromium() -> None:
+def note(message: str) -> None:
+    print(f"test_prereqs: {message}", file=sys.stderr)
+
+
+def ensure_chromium() -> bool:
+    """True when a `chromium` binary is on PATH (after installing it if we may)."""
     if shutil.which("chromium"):
-        return
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        print("note: chromium is not installed; browser tests will be skipped", file=sys.stderr)
-        return
-    print("installing Debian chromium for the browser tests…", file=sys.stderr)
+        return True
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("apt-get"):
+        note("chromium is not installed and cannot be installed here (needs root and apt-get);")
+        note("  install it with: apt-get install -y --no-install-recommends chromium")
+        return False
+    note("installing Debian chromium for the browser tests (about 20 s)…")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
-    subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"],
-        check=False,
+    quiet = ["-qq", "-o", "Dpkg::Use-Pty=0"]
+    update = subprocess.run(["apt-get", "update", *quiet], env=env, check=False)
+    if update.returncode != 0:
+        note(f"apt-get update failed (exit {update.returncode}); trying the install anyway")
+    install = subprocess.run(
+        ["apt-get", "install", "-y", *quiet, "--no-install-recommends", "chromium"],
         env=env,
+        check=False,
     )
+    if install.returncode != 0 or not shutil.which("chromium"):
+        note(f"apt-get install chromium failed (exit {install.returncode})")
+        return False
+    return True
 
 
 def main() -> None:
-    ensure_chromium()
+    if not ensure_chromium():
+        ci = os.environ.get("CI", "").lower() == "true"
+        note("browser tests will " + ("FAIL (CI=true)" if ci else "be skipped"))
 
 
 if __name__ == "__main__":

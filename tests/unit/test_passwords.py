@@ -48,3 +48,14 @@ def test_policy_lists_every_failed_rule():
 
 def test_policy_without_classes_only_checks_length():
     assert PasswordPolicy(min_length=10, require_classes=False).problems("abcdefghij") == []
+
+
+async def test_an_unknown_user_pays_the_configured_cost(monkeypatch):
+    from portico.accounts import passwords
+
+    seen = []
+    real = passwords._hash_sync
+    monkeypatch.setattr(passwords, "_DUMMY", {})
+    monkeypatch.setattr(passwords, "_hash_sync", lambda p, r: seen.append(r) or real(p, r))
+    assert not await verify_password("x", None, rounds=5)
+    assert seen == [5]

@@ -32,9 +32,9 @@ def _hash_sync(password: str, rounds: int) -> str:
     return bcrypt.hashpw(_prehash(password), bcrypt.gensalt(rounds)).decode()
 
 
-def _verify_sync(password: str, hashed: str | None) -> bool:
+def _verify_sync(password: str, hashed: str | None, rounds: int) -> bool:
     try:
-        ok = bcrypt.checkpw(_prehash(password), (hashed or _dummy_hash()).encode())
+        ok = bcrypt.checkpw(_prehash(password), (hashed or _dummy_hash(rounds)).encode())
         return ok and hashed is not None
     except ValueError:
         return False
@@ -45,21 +45,22 @@ async def hash_password(password: str, rounds: int = 12) -> str:
     return await asyncio.to_thread(_hash_sync, password, rounds)
 
 
-async def verify_password(password: str, hashed: str | None) -> bool:
-    """Check off the event loop; an absent hash costs the same time as a wrong password."""
+async def verify_password(password: str, hashed: str | None, rounds: int = 12) -> bool:
+    """Check off the event loop; an absent hash costs the same time as a wrong password,
+    so ``rounds`` must be the cost real hashes are made with."""
     if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
         return False
-    return await asyncio.to_thread(_verify_sync, password, hashed)
+    return await asyncio.to_thread(_verify_sync, password, hashed, rounds)
 
 
-_DUMMY: list[str] = []
+_DUMMY: dict[int, str] = {}
 
 
-def _dummy_hash() -> str:
-    # Computed lazily once so "no such user" pays a real bcrypt verification.
-    if not _DUMMY:
-        _DUMMY.append(_hash_sync("portico-no-such-user", 12))
-    return _DUMMY[0]
+def _dummy_hash(rounds: int) -> str:
+    # Computed lazily, per cost, so "no such user" pays the same bcrypt verification.
+    if rounds not in _DUMMY:
+        _DUMMY[rounds] = _hash_sync("portico-no-such-user", rounds)
+    return _DUMMY[rounds]
 
 
 @dataclass(frozen=True)

@@ -121,7 +121,9 @@ async def create_user(
     return await db.run(write)
 
 
-async def authenticate(db: Database, login: str, password: str) -> User | None:
+async def authenticate(
+    db: Database, login: str, password: str, rounds: int = 12
+) -> User | None:
     """The user for these credentials, or None; the same work is done either way.
 
     The row is read in a short transaction and bcrypt runs after it closes.
@@ -132,7 +134,7 @@ async def authenticate(db: Database, login: str, password: str) -> User | None:
         return await Users(session).find_by_login(key, login.strip().lower())
 
     user = await db.run(find)
-    ok = await verify_password(password, user.password_hash if user else None)
+    ok = await verify_password(password, user.password_hash if user else None, rounds)
     if not ok or user is None or user.disabled:
         return None
     return user

@@ -64,7 +64,7 @@ async def login_submit() -> Response:
             current_user=None,
             **_context(ticket),
         )
-    user = await authenticate(svc.db, username, password)
+    user = await authenticate(svc.db, username, password, svc.settings.bcrypt_rounds)
     ip = request.remote_addr
     if user is None:
         async with svc.db.session() as session:
