@@ -88,6 +88,9 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settin
         secret_key=new_master_key_text(),
         insecure_cookies=True,
         bcrypt_rounds=4,
+        rate_limit_login="10000/minute",
+        rate_limit_account="10000/minute",
+        rate_limit_sensitive="10000/minute",
     )
     values.update(overrides)
     return Settings(**values)
@@ -174,6 +177,10 @@ def start_server(tmp_path: Path, database_url: str, *, serve_args: tuple[str, ..
         PORTICO_INSECURE_COOKIES="true",
         PORTICO_BCRYPT_ROUNDS="4",
         PORTICO_TEST_CWD=str(tmp_path),
+        # Tests sign the same people in many times a minute; rate-limit tests lower these.
+        PORTICO_RATE_LIMIT_LOGIN="10000/minute",
+        PORTICO_RATE_LIMIT_ACCOUNT="10000/minute",
+        PORTICO_RATE_LIMIT_SENSITIVE="10000/minute",
     )
     env.update(env_overrides)
     log = tmp_path / "server.log"

@@ -12,11 +12,15 @@ import uuid
 from pathlib import Path
 
 from quart import Quart, Response, g, request
+from quart_schema import QuartSchema, RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 
-from portico.errors import PorticoError
+from portico import __version__
+from portico.api import api_blueprints
+from portico.errors import PorticoError, RateLimited
 from portico.http import cors, input_guard, security_headers
 from portico.protocol.errors import OAuthError, ServerError
+from portico.protocol.first_party import ensure_system_client
 from portico.services import Services, build_services
 from portico.settings import Settings, load_settings
 
@@ -55,6 +59,20 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app.register_blueprint(protocol_bp)
     app.register_blueprint(web_bp)
+    QuartSchema(
+        app,
+        openapi_path="/api/v1/openapi.json",
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+        swagger_ui_path=None,
+        info={"title": "Portico API", "version": __version__},
+        security_schemes={
+            "bearer": {"type": "http", "scheme": "bearer"},
+            "session": {"type": "apiKey", "in_": "cookie", "name": "portico_session"},
+        },
+    )
+    for blueprint in api_blueprints():
+        app.register_blueprint(blueprint)
 
     @app.before_request
     async def _start() -> Response | None:
@@ -65,10 +83,41 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.after_request(cors.add_cors_headers)
     app.after_request(security_headers.add_security_headers)
 
+    @app.errorhandler(RateLimited)
+    async def _rate_limited(err: RateLimited) -> Response:
+        if request.path.startswith("/api/"):
+            from portico.api.problems import problem_response
+
+            response = problem_response(429, "Too many requests", err.message)
+        elif _wants_json():
+            from portico.protocol.routes import json_response
+
+            response = json_response(
+                {"error": "invalid_request", "error_description": err.message}, 429
+            )
+        else:
+            from portico.web.blueprint import page
+
+            response = await page("error.html", status=429, title="Too many attempts",
+                                  message=err.message)
+        response.headers["Retry-After"] = str(err.retry_after)
+        return response
+
+    @app.errorhandler(RequestSchemaValidationError)
+    async def _schema_error(err: RequestSchemaValidationError) -> Response:
+        from portico.api.problems import problem_response, schema_errors
+
+        return problem_response(400, "The request is not valid", kind="validation",
+                                errors=schema_errors(err))
+
     @app.errorhandler(PorticoError)
     async def _portico_error(err: PorticoError) -> Response:
         if err.detail:
             log.info("request %s refused: %s", g.get("request_id"), err.detail)
+        if request.path.startswith("/api/"):
+            from portico.api.problems import problem_for
+
+            return problem_for(err)
         if _wants_json():
             from portico.protocol.routes import oauth_error_response
 
@@ -82,6 +131,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @app.errorhandler(HTTPException)
     async def _http_error(err: HTTPException) -> Response:
         status = err.code or 500
+        if request.path.startswith("/api/"):
+            from portico.api.problems import problem_response
+
+            return problem_response(status, err.name, err.description)
         if _wants_json():
             from portico.protocol.routes import json_response
 
@@ -96,6 +149,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @app.errorhandler(Exception)
     async def _unexpected(err: Exception) -> Response:
         log.exception("request %s failed", g.get("request_id"))
+        if request.path.startswith("/api/"):
+            from portico.api.problems import problem_response
+
+            return problem_response(500, "Internal error",
+                                    f"The error was logged as {g.get('request_id')}.")
         if _wants_json():
             from portico.protocol.routes import json_response
 
@@ -124,6 +182,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
             await upgrade(svc.db)
         await svc.keys.ensure_keys()
+        async with svc.db.session() as session:
+            await ensure_system_client(session)
         yield
         await svc.fetcher.aclose()
         await svc.db.dispose()

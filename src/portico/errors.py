@@ -49,3 +49,15 @@ class ValidationFailed(PorticoError):
     def __init__(self, message: str, fields: dict[str, str]) -> None:
         super().__init__(message)
         self.fields = fields
+
+
+class RateLimited(PorticoError):
+    """Too many requests of one kind from one source; try again after ``retry_after``."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("Too many attempts. Wait a little and try again.")
+        self.retry_after = max(1, retry_after)
+
+
+class PasswordChangeRequired(PorticoError):
+    """An admin reset this password: nothing else works until the person changes it."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from portico.crypto.secretbox import SecretBox, parse_master_key
 from portico.crypto.signing_keys import KeyService
@@ -15,6 +16,9 @@ from portico.protocol.authlib_bridge import ProtocolBridge
 from portico.protocol.fetch import Fetcher
 from portico.settings import Settings, SettingsError
 from portico.storage.db import Database
+
+if TYPE_CHECKING:
+    from portico.http.rate_limit import RateLimiter
 
 
 @dataclass
@@ -28,6 +32,7 @@ class Services:
     fetcher: Fetcher
     bridge: ProtocolBridge
     csrf_key: bytes
+    limiter: RateLimiter
 
 
 def master_key(settings: Settings) -> bytes:
@@ -62,4 +67,6 @@ def build_services(settings: Settings) -> Services:
     fetcher = Fetcher()
     bridge = ProtocolBridge(settings, db, keys.load, fetcher.jwks)
     csrf_key = hmac.new(key, b"portico-csrf-v1", hashlib.sha256).digest()
-    return Services(settings, db, box, keys, fetcher, bridge, csrf_key)
+    from portico.http.rate_limit import RateLimiter
+
+    return Services(settings, db, box, keys, fetcher, bridge, csrf_key, RateLimiter(settings))

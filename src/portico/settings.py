@@ -116,6 +116,43 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest request object, in bytes, accepted by value or `request_uri`.",
     )
+    auth_mode: Literal["local", "noop"] = Field(
+        "local",
+        description="`local`: people sign in. `noop`: everyone is signed in as a default "
+        "user, for developing relying parties on this machine only.",
+    )
+    allow_noop_on_public_issuer: bool = Field(
+        False, description="Permit `auth_mode=noop` with a non-loopback issuer (dangerous)."
+    )
+    registration: Literal["invite", "open", "closed"] = Field(
+        "invite",
+        description="Who may create an account: `invite` (invited people only), `open` "
+        "(anyone), `closed` (nobody; admins create accounts).",
+    )
+    session_idle_ttl: int = Field(
+        8 * 3600, ge=300, description="Sign a browser session out after this many idle seconds."
+    )
+    max_login_attempts: int = Field(
+        5, ge=1, le=100, description="Failed sign-ins in a row before the account is locked."
+    )
+    lockout_duration: int = Field(900, ge=10, description="How long a lockout lasts, seconds.")
+    rate_limit_storage: str | None = Field(
+        None,
+        description="`limits` storage URI shared by all instances, e.g. "
+        "`async+redis://127.0.0.1:6379`. Default: in memory, per process.",
+    )
+    rate_limit_login: str = Field(
+        "30/minute", description="Sign-in attempts per client IP (pages and API)."
+    )
+    rate_limit_account: str = Field(
+        "10/minute", description="Sign-in attempts per account name, from any IP."
+    )
+    rate_limit_sensitive: str = Field(
+        "10/hour", description="Registrations, recoveries and setup attempts per client IP."
+    )
+    rate_limit_token: str = Field(
+        "600/minute", description="Token-endpoint requests per client IP."
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Level of Portico's own log and of Hypercorn's error log."
     )
@@ -156,6 +193,19 @@ class Settings(BaseSettings):
             raise ValueError("must use https unless it is a loopback address")
         return value.rstrip("/")
 
+    @field_validator(
+        "rate_limit_login", "rate_limit_account", "rate_limit_sensitive", "rate_limit_token"
+    )
+    @classmethod
+    def _check_rate(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError("must look like `10/minute` or `100 per hour`") from None
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
@@ -165,6 +215,20 @@ class Settings(BaseSettings):
                 "postgresql+asyncpg://user@host/db"
             )
         return value
+
+    @model_validator(mode="after")
+    def _check_noop_safety(self) -> Settings:
+        if (
+            self.auth_mode == "noop"
+            and not is_loopback_url(self.issuer)
+            and not self.allow_noop_on_public_issuer
+        ):
+            raise ValueError(
+                "PORTICO_AUTH_MODE=noop signs everyone in without a password and is only "
+                "allowed with a loopback issuer (set PORTICO_ALLOW_NOOP_ON_PUBLIC_ISSUER=true "
+                "to force it)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_cookie_safety(self) -> Settings:

@@ -13,9 +13,9 @@ from portico.storage.repositories.users import Organizations, Users
 
 
 async def test_migrations_reach_head_and_are_idempotent(db):
-    assert await current_revision(db) == "0001"
+    assert await current_revision(db) == "0002"
     await upgrade(db)
-    assert await current_revision(db) == "0001"
+    assert await current_revision(db) == "0002"
 
 
 async def test_datetimes_come_back_aware_in_utc(db):

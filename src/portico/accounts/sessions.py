@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.crypto.tokens import lookup_hash, new_id, random_token
@@ -53,14 +54,46 @@ async def start_session(
     return StartedSession(row, cookie)
 
 
-async def resolve_session(session: AsyncSession, cookie: str | None) -> tuple[Session, User] | None:
-    """The live session and its user for a cookie value, or None."""
+async def resolve_session(
+    session: AsyncSession, cookie: str | None, idle_ttl: int | None = None
+) -> tuple[Session, User] | None:
+    """The live session and its user for a cookie value, or None.
+
+    Past ``idle_ttl`` seconds without use the session is over; ``last_seen_at`` is
+    refreshed at most once a minute, so reading a page rarely writes.
+    """
     if not cookie or len(cookie) > 128:
         return None
     row = await Sessions(session).find_live(lookup_hash(cookie))
     if row is None:
         return None
+    now = utcnow()
+    if idle_ttl is not None and now - row.last_seen_at > timedelta(seconds=idle_ttl):
+        return None
     user = await Users(session).get(row.user_id)
     if user is None or user.disabled:
         return None
+    if now - row.last_seen_at > timedelta(seconds=60):
+        row.last_seen_at = now
     return row, user
+
+
+async def list_sessions(session: AsyncSession, user_id: str) -> list[Session]:
+    """A person's live sessions, newest first."""
+    stmt = (
+        select(Session)
+        .where(Session.user_id == user_id, Session.revoked_at.is_(None),
+               Session.expires_at > utcnow())
+        .order_by(Session.last_seen_at.desc())
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def revoke_other_sessions(session: AsyncSession, user_id: str,
+                                keep: str | None) -> int:
+    """Sign a person out everywhere but ``keep`` (after a password change)."""
+    stmt = update(Session).where(Session.user_id == user_id, Session.revoked_at.is_(None))
+    if keep:
+        stmt = stmt.where(Session.id != keep)
+    result = await session.execute(stmt.values(revoked_at=utcnow()))
+    return int(result.rowcount or 0)

@@ -11,7 +11,7 @@ import unicodedata
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portico.accounts.passwords import PasswordPolicy, hash_password, verify_password
+from portico.accounts.passwords import PasswordPolicy, hash_password
 from portico.audit.recorder import record
 from portico.crypto.tokens import new_id
 from portico.errors import Conflict, ValidationFailed
@@ -119,22 +119,3 @@ async def create_user(
         return user
 
     return await db.run(write)
-
-
-async def authenticate(
-    db: Database, login: str, password: str, rounds: int = 12
-) -> User | None:
-    """The user for these credentials, or None; the same work is done either way.
-
-    The row is read in a short transaction and bcrypt runs after it closes.
-    """
-    key = username_key(login)
-
-    async def find(session: AsyncSession) -> User | None:
-        return await Users(session).find_by_login(key, login.strip().lower())
-
-    user = await db.run(find)
-    ok = await verify_password(password, user.password_hash if user else None, rounds)
-    if not ok or user is None or user.disabled:
-        return None
-    return user

@@ -21,6 +21,7 @@ async def record(
     org_id: str | None = None,
     target: str | None = None,
     ip: str | None = None,
+    user_agent: str | None = None,
     **details: Any,
 ) -> None:
     """Write one audit event; ``details`` are redacted before storage."""
@@ -32,6 +33,7 @@ async def record(
             org_id=org_id,
             target=target,
             ip=ip,
+            user_agent=(user_agent or "")[:300] or None,
             details=redact(details),
         )
     )

@@ -146,6 +146,7 @@ async def _bridge(endpoint: str) -> Response:
 
 @bp.post(ENDPOINTS["token_endpoint"])
 async def token() -> Response:
+    await services().limiter.hit("token", request.remote_addr or "-")
     return await _bridge("token")
 
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 from quart import Response, redirect, request
 
 from portico.accounts.sessions import start_session
-from portico.accounts.users import authenticate
+from portico.accounts.signin import verify_credentials
 from portico.audit.recorder import record
+from portico.errors import InvalidCredentials
 from portico.http import services
+from portico.http.rate_limit import limiter, lockout_policy
 from portico.storage.repositories.interactions import PendingAuthorizations
 from portico.web.blueprint import bp, page
 from portico.web.csrf import verify_csrf
@@ -64,18 +66,19 @@ async def login_submit() -> Response:
             current_user=None,
             **_context(ticket),
         )
-    user = await authenticate(svc.db, username, password, svc.settings.bcrypt_rounds)
     ip = request.remote_addr
-    if user is None:
-        async with svc.db.session() as session:
-            await record(
-                session, "login.failed", outcome="failure", ip=ip, target=f"login:{username[:100]}"
-            )
+    agent = request.headers.get("User-Agent")
+    await limiter().check_login(ip, username)
+    try:
+        user = await verify_credentials(
+            svc.db, username, password, lockout_policy(svc.settings), ip=ip, user_agent=agent
+        )
+    except InvalidCredentials as exc:
         return await page(
             "login.html",
             status=400,
             username=username,
-            error="The username or password is incorrect.",
+            error=exc.message,
             current_user=None,
             **_context(ticket),
         )
@@ -96,6 +99,7 @@ async def login_submit() -> Response:
             "login.succeeded",
             actor_id=user.id,
             ip=ip,
+            user_agent=agent,
             target=f"user:{user.id}",
             method="password",
         )

@@ -13,7 +13,9 @@ from portico.storage.models import Session, User
 async def current_login() -> tuple[Session, User] | None:
     """The signed-in session and user for this browser, if any."""
     async with services().db.session() as session:
-        return await resolve_session(session, request.cookies.get(SESSION_COOKIE))
+        return await resolve_session(
+            session, request.cookies.get(SESSION_COOKIE), services().settings.session_idle_ttl
+        )
 
 
 def set_session_cookie(response: Response, value: str) -> None:

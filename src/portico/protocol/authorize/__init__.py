@@ -181,7 +181,7 @@ async def proceed(
     """Decide the next step for ``req``, or issue the code."""
     now = utcnow()
     async with ctx.db.session() as session:
-        resolved = await resolve_session(session, cookie)
+        resolved = await resolve_session(session, cookie, ctx.settings.session_idle_ttl)
         login, user = resolved if resolved else (None, None)
         granted = await Consents(session).granted_scopes(user.id, client.id) if user else set()
         situation = Situation(login, user, pending, granted, now)

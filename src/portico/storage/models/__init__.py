@@ -3,6 +3,7 @@
 from portico.storage.models.audit import AuditEvent
 from portico.storage.models.base import Base
 from portico.storage.models.clients import Client
+from portico.storage.models.credentials import ApiKey, Lease, RecoveryKey
 from portico.storage.models.grants import (
     AccessToken,
     AuthorizationCode,
@@ -16,6 +17,9 @@ from portico.storage.models.users import Membership, Organization, Session, User
 
 __all__ = [
     "AccessToken",
+    "ApiKey",
+    "Lease",
+    "RecoveryKey",
     "AuditEvent",
     "AuthorizationCode",
     "Base",

@@ -25,4 +25,5 @@ class AuditEvent(Base):
     org_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
     target: Mapped[str | None] = mapped_column(String(200), default=None)
     ip: Mapped[str | None] = mapped_column(String(64), default=None)
+    user_agent: Mapped[str | None] = mapped_column(String(300), default=None)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,11 @@
+"""JSON surfaces under /api/v1: problem+json errors (RFC 9457), one credential
+resolver, quart-schema validation and the OpenAPI document."""
+
+from __future__ import annotations
+
+from quart import Blueprint
+
+
+def api_blueprints() -> list[Blueprint]:
+    """Every /api/v1 blueprint, in registration order."""
+    return []
