@@ -48,12 +48,24 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.config["MAX_FORM_MEMORY_SIZE"] = 128 * 1024
     app.config["MAX_FORM_PARTS"] = 200
     app.jinja_env.autoescape = True
+    # base.html shows a "no authentication" banner on every hosted page in noop mode.
+    app.jinja_env.globals["noop_mode"] = settings.auth_mode == "noop"
     logging.getLogger("portico").setLevel(settings.log_level.upper())
     svc = services or build_services(settings)
     app.extensions["portico"] = svc
 
     from portico.protocol.routes import bp as protocol_bp
-    from portico.web import consent, home, login, logout, setup  # noqa: F401 - routes
+    from portico.web import (  # noqa: F401 - routes
+        account,
+        account_keys,
+        consent,
+        forced_change,
+        home,
+        login,
+        logout,
+        recover,
+        setup,
+    )
     from portico.web.blueprint import bp as web_bp
     from portico.web.errors import error_page
 
@@ -184,7 +196,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         await svc.keys.ensure_keys()
         async with svc.db.session() as session:
             await ensure_system_client(session)
+        from portico.accounts import noop
+        from portico.storage import maintenance
+
+        await noop.bootstrap(settings, svc.db)
+        cleaner = maintenance.start_background(svc.db, settings.maintenance_interval)
         yield
+        await maintenance.stop_background(cleaner)
         await svc.fetcher.aclose()
         await svc.db.dispose()
 

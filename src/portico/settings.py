@@ -118,8 +118,9 @@ class Settings(BaseSettings):
     )
     auth_mode: Literal["local", "noop"] = Field(
         "local",
-        description="`local`: people sign in. `noop`: everyone is signed in as a default "
-        "user, for developing relying parties on this machine only.",
+        description="`local`: people sign in. `noop`: no login or consent page, everyone is "
+        "the passwordless user `dev` (API calls without credentials too), for developing "
+        "relying parties on this machine only.",
     )
     allow_noop_on_public_issuer: bool = Field(
         False, description="Permit `auth_mode=noop` with a non-loopback issuer (dangerous)."
@@ -152,6 +153,13 @@ class Settings(BaseSettings):
     )
     rate_limit_token: str = Field(
         "600/minute", description="Token-endpoint requests per client IP."
+    )
+    maintenance_interval: int = Field(
+        300,
+        ge=0,
+        description="Seconds between clean-up passes (expired sessions, codes, tokens, ...); "
+        "every instance may run them, a lease row lets one at a time. 0 disables the loop "
+        "(run `portico maintenance run` from cron instead).",
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Level of Portico's own log and of Hypercorn's error log."

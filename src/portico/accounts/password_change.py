@@ -1,7 +1,11 @@
 """Changing one's own password: the current one is checked, the new one must meet
-the policy, and every other session is signed out."""
+the policy, and every other session is signed out. Also the admin reset, which
+hands out a temporary password the person must change at next sign-in."""
 
 from __future__ import annotations
+
+import secrets
+import string
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portico.accounts.passwords import PasswordPolicy, hash_password, verify_password
 from portico.accounts.sessions import revoke_other_sessions
 from portico.audit.recorder import record
-from portico.errors import InvalidCredentials, ValidationFailed
+from portico.errors import InvalidCredentials, NotFound, ValidationFailed
 from portico.storage.db import Database
 from portico.storage.models import User
 from portico.storage.models.base import utcnow
@@ -36,3 +40,49 @@ async def change_password(db: Database, user: User, current: str, new: str,
         return revoked
 
     return await db.run(write)
+
+
+TEMPORARY_PASSWORD_LENGTH = 20
+_ALPHABETS = (string.ascii_uppercase, string.ascii_lowercase, string.digits)
+
+
+def temporary_password(policy: PasswordPolicy | None = None) -> str:
+    """A random password that meets ``policy``: one of each character class, the rest
+    from all of them, shuffled with the system CSPRNG (~119 bits at 20 characters)."""
+    policy = policy or PasswordPolicy()
+    length = max(TEMPORARY_PASSWORD_LENGTH, policy.min_length)
+    everything = "".join(_ALPHABETS)
+    chars = [secrets.choice(alphabet) for alphabet in _ALPHABETS]
+    chars += [secrets.choice(everything) for _ in range(length - len(chars))]
+    secrets.SystemRandom().shuffle(chars)
+    password = "".join(chars)
+    policy.check(password)
+    return password
+
+
+async def reset_password_by_admin(db: Database, user_id: str, actor_id: str | None = None, *,
+                                  policy: PasswordPolicy | None = None, rounds: int = 12,
+                                  ip: str | None = None, via: str | None = None) -> str:
+    """Give the user a random temporary password and return it (shown once, never stored).
+
+    The user must change it before anything else works (``must_change_password``), every
+    session is signed out so whoever held one must sign in with the new password, and a
+    lockout is lifted: the point of the reset is to let the person back in."""
+    password = temporary_password(policy)
+    new_hash = await hash_password(password, rounds)
+
+    async def write(session: AsyncSession) -> None:
+        result = await session.execute(update(User).where(User.id == user_id).values(
+            password_hash=new_hash, must_change_password=True, password_changed_at=utcnow(),
+            failed_logins=0, locked_until=None))
+        if not result.rowcount:
+            raise NotFound("No such user.")
+        revoked = await revoke_other_sessions(session, user_id, keep=None)
+        details: dict[str, object] = {"sessions_revoked": revoked}
+        if via:
+            details["via"] = via
+        await record(session, "password.reset_by_admin", actor_id=actor_id,
+                     target=f"user:{user_id}", ip=ip, **details)
+
+    await db.run(write)
+    return password

@@ -6,7 +6,9 @@ Consumption is one conditional UPDATE, so a key used twice at once works once.
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from datetime import datetime
+
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.passwords import PasswordPolicy, hash_password
@@ -76,3 +78,17 @@ async def recover(db: Database, secret: str, new_password: str, policy: Password
 
         await db.run(audit)
         raise
+
+
+async def live_recovery_key_created_at(db: Database, user_id: str) -> datetime | None:
+    """When the user's usable recovery key was made, or None: lets the account page say
+    whether generating one would replace an earlier key."""
+
+    async def read(session: AsyncSession) -> datetime | None:
+        stmt = (select(RecoveryKey.created_at)
+                .where(RecoveryKey.user_id == user_id, RecoveryKey.used_at.is_(None),
+                       RecoveryKey.replaced_at.is_(None))
+                .order_by(RecoveryKey.created_at.desc()).limit(1))
+        return (await session.execute(stmt)).scalar_one_or_none()
+
+    return await db.run(read)

@@ -8,8 +8,11 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portico.audit.recorder import record
 from portico.crypto.tokens import lookup_hash, new_id, random_token
-from portico.storage.models import Session, User
+from portico.errors import NotFound
+from portico.storage.db import Database
+from portico.storage.models import AccessToken, RefreshToken, Session, User
 from portico.storage.models.base import utcnow
 from portico.storage.repositories.sessions import Sessions
 from portico.storage.repositories.users import Users
@@ -32,8 +35,10 @@ async def start_session(
     ip: str | None,
     user_agent: str | None,
     replaces: str | None = None,
+    via: str = "browser",
 ) -> StartedSession:
-    """Create a fresh session (a new id at every login) and revoke the one it replaces."""
+    """Create a fresh session (a new id at every login) and revoke the one it replaces;
+    ``via`` says where it began ("browser" pages or the "api"), for the session list."""
     if replaces:
         await Sessions(session).revoke(replaces)
     cookie = random_token(32)
@@ -49,6 +54,7 @@ async def start_session(
         expires_at=now + timedelta(seconds=ttl),
         ip=ip,
         user_agent=(user_agent or "")[:300] or None,
+        via=via,
     )
     await Sessions(session).add(row)
     return StartedSession(row, cookie)
@@ -97,3 +103,25 @@ async def revoke_other_sessions(session: AsyncSession, user_id: str,
         stmt = stmt.where(Session.id != keep)
     result = await session.execute(stmt.values(revoked_at=utcnow()))
     return int(result.rowcount or 0)
+
+
+async def end_session(db: Database, user_id: str, session_id: str, *, token_client_id: str,
+                      action: str = "logout", ip: str | None = None) -> None:
+    """Revoke one of a person's own sessions and the API tokens (``token_client_id``'s)
+    issued for it; ``NotFound`` when it is not theirs or already over, so nobody learns
+    about other people's sessions."""
+
+    async def write(session: AsyncSession) -> None:
+        row = await Sessions(session).get(session_id)
+        if row is None or row.user_id != user_id or not await Sessions(session).revoke(row.id):
+            raise NotFound("No such session.")
+        now = utcnow()
+        for model in (RefreshToken, AccessToken):
+            await session.execute(
+                update(model)
+                .where(model.session_id == session_id, model.client_id == token_client_id,
+                       model.revoked_at.is_(None))
+                .values(revoked_at=now))
+        await record(session, action, actor_id=user_id, target=f"session:{session_id}", ip=ip)
+
+    await db.run(write)

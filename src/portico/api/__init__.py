@@ -8,4 +8,6 @@ from quart import Blueprint
 
 def api_blueprints() -> list[Blueprint]:
     """Every /api/v1 blueprint, in registration order."""
-    return []
+    from portico.api import auth, auth_credentials  # noqa: F401 - routes on auth.bp
+
+    return [auth.bp]

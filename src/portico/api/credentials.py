@@ -22,6 +22,7 @@ from portico.accounts.sessions import resolve_session
 from portico.errors import Forbidden, InvalidCredentials, PasswordChangeRequired
 from portico.http import services
 from portico.protocol import tokens
+from portico.protocol.first_party import SYSTEM_CLIENT_ID
 from portico.protocol.routes import SESSION_COOKIE
 from portico.storage.models import ApiKey, Session, User
 from portico.storage.models.base import utcnow
@@ -38,7 +39,7 @@ class Principal:
     """The authenticated caller."""
 
     user: User
-    via: str  # "session" | "access_token" | "api_key"
+    via: str  # "session" | "access_token" | "api_key" | "noop"
     session: Session | None = None
     api_key: ApiKey | None = None
     read_only: bool = False
@@ -60,6 +61,10 @@ async def _from_access_token(token: str) -> Principal | None:
             raise InvalidCredentials("This access token is not accepted by the Portico API.")
         user = await Users(session).get(record.user_id)
         login = await session.get(Session, record.session_id) if record.session_id else None
+    if record.client_id == SYSTEM_CLIENT_ID and (
+            login is None or login.revoked_at is not None or login.expires_at <= utcnow()):
+        # API tokens end with their session (sign-out, session revoked, password changed).
+        raise InvalidCredentials("The session of this access token has ended. Sign in again.")
     if user is None or user.disabled:
         raise InvalidCredentials("The account is disabled.")
     return Principal(user, "access_token", session=login)
@@ -97,6 +102,12 @@ async def resolve_principal(allow_query: bool = False) -> Principal | None:
         if resolved is None:
             raise InvalidCredentials("The session has expired. Sign in again.")
         return Principal(resolved[1], "session", session=resolved[0])
+    if services().settings.auth_mode == "noop":  # noop mode: no credential = the dev user
+        from portico.accounts.noop import dev_user
+
+        async with services().db.session() as session:
+            user = await dev_user(session)
+        return Principal(user, "noop") if user is not None else None
     return None
 
 

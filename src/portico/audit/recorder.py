@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portico.audit.redact import redact
+from portico.audit.redact import redact, scrub_text
 from portico.storage.models import AuditEvent
 from portico.storage.repositories.audit import AuditLog
 
@@ -24,16 +24,17 @@ async def record(
     user_agent: str | None = None,
     **details: Any,
 ) -> None:
-    """Write one audit event; ``details`` are redacted before storage."""
+    """Write one audit event; ``details``, ``target`` and ``user_agent`` are redacted."""
     await AuditLog(session).append(
         AuditEvent(
             action=action,
             outcome=outcome,
             actor_id=actor_id,
             org_id=org_id,
-            target=target,
+            # Free text that may echo input (a key or token pasted as the username...).
+            target=scrub_text(target),
             ip=ip,
-            user_agent=(user_agent or "")[:300] or None,
+            user_agent=scrub_text((user_agent or "")[:300] or None),
             details=redact(details),
         )
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from portico.cli import clients, keys, serve, setup, users
+from portico.cli import audit, clients, keys, maintenance, serve, setup, users
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -16,6 +16,6 @@ def main() -> None:
     """Portico, a small, standards-exact OpenID Connect provider."""
 
 
-for module in (setup, serve, users, clients, keys):
+for module in (setup, serve, users, clients, keys, maintenance, audit):
     for command in module.COMMANDS:
         main.add_command(command)

@@ -151,4 +151,61 @@ def user_disable(user_id: str) -> None:
     click.echo(f"disabled {user_id}")
 
 
+@user.command("unlock")
+@click.argument("user_ref", metavar="USER")
+@click.option("--json", "as_json", is_flag=True)
+def user_unlock(user_ref: str, as_json: bool) -> None:
+    """Lift a sign-in lockout now; USER is an id, a username or an email."""
+
+    async def work(svc: Services) -> dict[str, object]:
+        from portico.accounts.signin import unlock
+        from portico.accounts.users import username_key
+
+        async with svc.db.session() as session:
+            users = Users(session)
+            found = await users.get(user_ref) or await users.find_by_login(
+                username_key(user_ref), user_ref.strip().lower()
+            )
+        if found is None:
+            raise NotFound(f"no user {user_ref}")
+        await unlock(svc.db, found.id)
+        return {"id": found.id, "username": found.username, "unlocked": True}
+
+    emit(run_with_services(work), as_json, lambda d: f"unlocked {d['username']} ({d['id']})")
+
+
+@user.command("reset-password")
+@click.argument("user_ref", metavar="USER_ID_OR_USERNAME")
+@click.option("--json", "as_json", is_flag=True)
+def user_reset_password(user_ref: str, as_json: bool) -> None:
+    """Give a user a random temporary password, printed once; they must change it at
+    their next sign-in, and every session of theirs is signed out now."""
+
+    async def work(svc: Services) -> dict[str, object]:
+        from portico.accounts.password_change import reset_password_by_admin
+        from portico.accounts.users import username_key
+
+        async with svc.db.session() as session:
+            users = Users(session)
+            found = await users.get(user_ref) or await users.find_by_login(
+                username_key(user_ref), user_ref.strip().lower()
+            )
+        if found is None:
+            raise NotFound(f"no user {user_ref}")
+        password = await reset_password_by_admin(
+            svc.db, found.id, policy=_policy(svc), rounds=svc.settings.bcrypt_rounds, via="cli"
+        )
+        return {"id": found.id, "username": found.username, "temporary_password": password,
+                "must_change_password": True}
+
+    emit(
+        run_with_services(work),
+        as_json,
+        lambda d: (
+            f"temporary password for {d['username']} ({d['id']}): {d['temporary_password']}\n"
+            "It is shown only this once; they must change it at their next sign-in."
+        ),
+    )
+
+
 COMMANDS = [admin, user]

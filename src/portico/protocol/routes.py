@@ -13,7 +13,7 @@ from portico.http import services
 from portico.protocol import authorize as authorize_flow
 from portico.protocol.authlib_bridge import build_request
 from portico.protocol.authorize.context import AuthorizeContext
-from portico.protocol.authorize.interaction import SELECT_ACCOUNT
+from portico.protocol.authorize.interaction import PASSWORD_CHANGE, SELECT_ACCOUNT
 from portico.protocol.authorize.respond import FormPost, RedirectTo
 from portico.protocol.discovery import (
     ENDPOINTS,
@@ -26,7 +26,12 @@ from portico.protocol.userinfo import bearer_token, userinfo
 
 bp = Blueprint("protocol", __name__)
 SESSION_COOKIE = "portico_session"
-INTERACTION_PATHS = {"login": "/login", SELECT_ACCOUNT: "/login", "consent": "/consent"}
+INTERACTION_PATHS = {
+    "login": "/login",
+    SELECT_ACCOUNT: "/login",
+    "consent": "/consent",
+    PASSWORD_CHANGE: "/account/password/change-required",
+}
 
 
 def json_response(

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from quart import Response, redirect, request
 
 from portico.accounts.sessions import start_session
@@ -12,7 +14,7 @@ from portico.errors import InvalidCredentials
 from portico.http import services
 from portico.http.rate_limit import limiter, lockout_policy
 from portico.storage.repositories.interactions import PendingAuthorizations
-from portico.web.blueprint import bp, page
+from portico.web.blueprint import bp, local_path, page
 from portico.web.csrf import verify_csrf
 from portico.web.interaction import Ticket, load_ticket, resume_url
 from portico.web.session_cookie import current_login, set_session_cookie
@@ -20,10 +22,12 @@ from portico.web.session_cookie import current_login, set_session_cookie
 MAX_FIELD = 1024
 
 
-def _context(ticket: Ticket | None) -> dict[str, object]:
+def _context(ticket: Ticket | None, source: Any) -> dict[str, object]:
     return {
         "ticket": ticket.pending.id if ticket else "",
         "client_name": ticket.client.name if ticket else None,
+        # A local page that sent the browser here to sign in (e.g. /account).
+        "next": "" if ticket else (local_path(source.get("next")) or ""),
     }
 
 
@@ -38,7 +42,7 @@ async def login_form() -> Response:
         username=hint or "",
         error=None,
         current_user=current[1] if select and current else None,
-        **_context(ticket),
+        **_context(ticket, request.args),
     )
 
 
@@ -64,7 +68,7 @@ async def login_submit() -> Response:
             username=username,
             error="Enter your username or email and your password.",
             current_user=None,
-            **_context(ticket),
+            **_context(ticket, form),
         )
     ip = request.remote_addr
     agent = request.headers.get("User-Agent")
@@ -80,7 +84,7 @@ async def login_submit() -> Response:
             username=username,
             error=exc.message,
             current_user=None,
-            **_context(ticket),
+            **_context(ticket, form),
         )
     async with svc.db.session() as session:
         started = await start_session(
@@ -103,6 +107,7 @@ async def login_submit() -> Response:
             target=f"user:{user.id}",
             method="password",
         )
-    response = redirect(resume_url(ticket.pending.id) if ticket else "/", 303)
+    back = local_path(form.get("next")) or "/"
+    response = redirect(resume_url(ticket.pending.id) if ticket else back, 303)
     set_session_cookie(response, started.cookie)
     return response

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quart import Response, request
+from quart import Response, g, request
 
 from portico.accounts.sessions import resolve_session
 from portico.http import services
@@ -11,11 +11,23 @@ from portico.storage.models import Session, User
 
 
 async def current_login() -> tuple[Session, User] | None:
-    """The signed-in session and user for this browser, if any."""
+    """The signed-in session and user for this browser, if any.
+
+    Remembered for the rest of the request: the forced-password-change check looks
+    before every page, and the page itself looks again."""
+    if "portico_login" in g:
+        return g.portico_login  # type: ignore[no-any-return]
     async with services().db.session() as session:
-        return await resolve_session(
+        found = await resolve_session(
             session, request.cookies.get(SESSION_COOKIE), services().settings.session_idle_ttl
         )
+    g.portico_login = found
+    return found
+
+
+def forget_login() -> None:
+    """Drop the remembered login after this request signed someone in or out."""
+    g.pop("portico_login", None)
 
 
 def set_session_cookie(response: Response, value: str) -> None:

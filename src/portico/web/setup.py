@@ -9,6 +9,7 @@ from portico.accounts.sessions import start_session
 from portico.accounts.users import create_user
 from portico.errors import Conflict, PolicyViolation, ValidationFailed
 from portico.http import services
+from portico.http.rate_limit import limiter
 from portico.storage.repositories.users import Users
 from portico.web.blueprint import bp, page
 from portico.web.csrf import verify_csrf
@@ -40,6 +41,8 @@ async def setup_form() -> Response:
 @bp.post("/setup")
 async def setup_submit() -> Response:
     await verify_csrf()
+    # Each attempt costs a bcrypt hash; cap them per IP like other sensitive forms.
+    await limiter().hit("sensitive", request.remote_addr or "-")
     svc = services()
     form = await request.form
     values = {k: form.get(k, "")[:1024] for k in ("username", "email")}

@@ -10,6 +10,7 @@ from authlib.oauth2.rfc6749 import grants as rfc6749_grants
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge
 from joserfc.jwk import KeySet
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.audit.recorder import record
 from portico.crypto.tokens import lookup_hash
@@ -28,9 +29,11 @@ from portico.protocol.authlib_bridge.context import (
     timestamp,
 )
 from portico.protocol.claims import requested_claim_names, select_claims, user_claims
+from portico.protocol.first_party import SYSTEM_CLIENT_ID
 from portico.storage.models import Client, RefreshToken, User
 from portico.storage.models.base import utcnow
 from portico.storage.repositories.grants import Assertions, Codes, Tokens
+from portico.storage.repositories.sessions import Sessions
 from portico.storage.repositories.users import Organizations, Users
 
 # --- grants ------------------------------------------------------------------------
@@ -122,6 +125,12 @@ class CodeGrant(rfc6749_grants.AuthorizationCodeGrant):
         raise NotImplementedError("codes are issued by portico.protocol.authorize")
 
 
+async def _session_live(session: AsyncSession, session_id: str | None) -> bool:
+    """Whether the login session a token was issued for is still signed in."""
+    row = await Sessions(session).get(session_id) if session_id else None
+    return row is not None and row.revoked_at is None and row.expires_at > utcnow()
+
+
 class RefreshGrant(rfc6749_grants.RefreshTokenGrant):
     """RFC 6749 §6 with rotation; reuse of a rotated token revokes its whole family."""
 
@@ -141,6 +150,11 @@ class RefreshGrant(rfc6749_grants.RefreshTokenGrant):
             return None
         asked = set((self.request.payload.scope or "").split())
         if not asked <= set(row.scope.split()):
+            return None
+        if row.client_id == SYSTEM_CLIENT_ID and not run_async(
+                _session_live(call.session, row.session_id)):
+            # Portico's own API tokens live and die with the session they were issued for:
+            # signing out, revoking the session or changing the password ends them.
             return None
         consumed = run_async(repo.rotate_refresh_token(token_hash))
         row = consumed.row

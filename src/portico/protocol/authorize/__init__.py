@@ -25,6 +25,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from portico.accounts.noop import is_noop
+from portico.accounts.noop import sign_in as noop_sign_in
 from portico.accounts.sessions import resolve_session
 from portico.protocol.authorize import respond
 from portico.protocol.authorize.client import check_redirect_uri, load_client
@@ -182,10 +184,14 @@ async def proceed(
     now = utcnow()
     async with ctx.db.session() as session:
         resolved = await resolve_session(session, cookie, ctx.settings.session_idle_ttl)
+        noop = is_noop(ctx.settings)
+        if noop:
+            # PORTICO_AUTH_MODE=noop: everyone is the dev user; no login, no consent.
+            resolved = await noop_sign_in(session, ctx.settings)
         login, user = resolved if resolved else (None, None)
         granted = await Consents(session).granted_scopes(user.id, client.id) if user else set()
         situation = Situation(login, user, pending, granted, now)
-        step = needed_step(req, client, situation)
+        step = None if noop and login is not None else needed_step(req, client, situation)
         if step is not None:
             if "none" in req.prompt:
                 return respond.error(

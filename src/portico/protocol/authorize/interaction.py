@@ -15,6 +15,7 @@ from portico.protocol.authorize.request import AuthorizationRequest
 from portico.protocol.errors import (
     AccountSelectionRequired,
     ConsentRequired,
+    InteractionRequired,
     LoginRequired,
     OAuthError,
 )
@@ -23,11 +24,14 @@ from portico.storage.models import Client, PendingAuthorization, Session, User
 LOGIN = "login"
 SELECT_ACCOUNT = "select_account"
 CONSENT = "consent"
+# An admin reset the password: no code until the person has chosen a new one.
+PASSWORD_CHANGE = "password_change"
 
 _PROMPT_NONE_ERRORS: dict[str, type[OAuthError]] = {
     LOGIN: LoginRequired,
     SELECT_ACCOUNT: AccountSelectionRequired,
     CONSENT: ConsentRequired,
+    PASSWORD_CHANGE: InteractionRequired,
 }
 
 
@@ -49,7 +53,8 @@ class Situation:
 
 
 def needed_step(req: AuthorizationRequest, client: Client, s: Situation) -> str | None:
-    """The next step (login, select_account, consent) or None when a code can be issued."""
+    """The next step (login, select_account, password_change, consent) or None when a
+    code can be issued."""
     fresh = s.logged_in_for_this_request
     if s.session is None or s.user is None:
         return LOGIN
@@ -63,6 +68,8 @@ def needed_step(req: AuthorizationRequest, client: Client, s: Situation) -> str 
             return LOGIN
         if SELECT_ACCOUNT in req.prompt:
             return SELECT_ACCOUNT
+    if s.user.must_change_password:
+        return PASSWORD_CHANGE
     if client.first_party:
         return None
     if CONSENT in req.prompt and not (s.pending and s.pending.consented_at):
