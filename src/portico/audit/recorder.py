@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.audit.redact import redact, scrub_text
-from portico.storage.models import AuditEvent
+from portico.storage.models import AuditEvent, Membership
 from portico.storage.repositories.audit import AuditLog
 
 
@@ -24,7 +25,20 @@ async def record(
     user_agent: str | None = None,
     **details: Any,
 ) -> None:
-    """Write one audit event; ``details``, ``target`` and ``user_agent`` are redacted."""
+    """Write one audit event; ``details``, ``target`` and ``user_agent`` are redacted.
+
+    Without an explicit organization the actor's (first) organization is recorded, so
+    every event a person causes can be filtered by organization.
+    """
+    if org_id is None and actor_id is not None:
+        org_id = (
+            await session.execute(
+                select(Membership.org_id)
+                .where(Membership.user_id == actor_id)
+                .order_by(Membership.created_at)
+                .limit(1)
+            )
+        ).scalar_one_or_none()
     await AuditLog(session).append(
         AuditEvent(
             action=action,

@@ -131,3 +131,11 @@ async def test_sign_ins_and_failures_are_audited_without_secrets(rp):
     assert "login.succeeded" in actions and "login.failed" in actions
     assert "consent.granted" in actions
     assert "Wrong-pass-9" not in repr([e.details for e in events])
+
+
+async def test_audit_events_carry_the_actors_organization(rp):
+    from portico.storage.repositories.audit import AuditLog
+
+    async with services_of(rp.app).db.session() as session:
+        events = await AuditLog(session).recent(limit=20, action="login.succeeded")
+    assert events and all(e.org_id for e in events)
