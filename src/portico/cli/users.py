@@ -9,11 +9,26 @@ from portico.accounts.users import create_user
 from portico.cli.common import emit, read_secret_stdin, run_with_services
 from portico.errors import NotFound
 from portico.services import Services
+from portico.storage.models import User
 from portico.storage.repositories.users import Organizations, Users
 
 
 def _policy(svc: Services) -> PasswordPolicy:
     return PasswordPolicy(svc.settings.password_min_length, svc.settings.password_require_classes)
+
+
+async def find_user(svc: Services, user_ref: str) -> User:
+    """A user by id, username or email (what an operator has at hand)."""
+    from portico.accounts.users import username_key
+
+    async with svc.db.session() as session:
+        users = Users(session)
+        found = await users.get(user_ref) or await users.find_by_login(
+            username_key(user_ref), user_ref.strip().lower()
+        )
+    if found is None:
+        raise NotFound(f"no user {user_ref}")
+    return found
 
 
 @click.group()
@@ -159,15 +174,8 @@ def user_unlock(user_ref: str, as_json: bool) -> None:
 
     async def work(svc: Services) -> dict[str, object]:
         from portico.accounts.signin import unlock
-        from portico.accounts.users import username_key
 
-        async with svc.db.session() as session:
-            users = Users(session)
-            found = await users.get(user_ref) or await users.find_by_login(
-                username_key(user_ref), user_ref.strip().lower()
-            )
-        if found is None:
-            raise NotFound(f"no user {user_ref}")
+        found = await find_user(svc, user_ref)
         await unlock(svc.db, found.id)
         return {"id": found.id, "username": found.username, "unlocked": True}
 
@@ -183,15 +191,8 @@ def user_reset_password(user_ref: str, as_json: bool) -> None:
 
     async def work(svc: Services) -> dict[str, object]:
         from portico.accounts.password_change import reset_password_by_admin
-        from portico.accounts.users import username_key
 
-        async with svc.db.session() as session:
-            users = Users(session)
-            found = await users.get(user_ref) or await users.find_by_login(
-                username_key(user_ref), user_ref.strip().lower()
-            )
-        if found is None:
-            raise NotFound(f"no user {user_ref}")
+        found = await find_user(svc, user_ref)
         password = await reset_password_by_admin(
             svc.db, found.id, policy=_policy(svc), rounds=svc.settings.bcrypt_rounds, via="cli"
         )
