@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from portico.storage.repositories.audit import AuditLog
 from tests.api.conftest import bearer, login
 from tests.helpers import PASSWORD, services_of
+
+from portico.storage.repositories.audit import AuditLog
 
 NEW = "Another-pass-2"
 
