@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 from portico import __version__
 from portico.api import api_blueprints
 from portico.errors import PorticoError, RateLimited
-from portico.http import cors, input_guard, security_headers
+from portico.http import cors, health, input_guard, metrics, security_headers
 from portico.protocol.errors import OAuthError, ServerError
 from portico.protocol.first_party import ensure_system_client
 from portico.services import Services, build_services
@@ -85,6 +85,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     for blueprint in api_blueprints():
         app.register_blueprint(blueprint)
+    # Probes and metrics: GET only, no CSRF, no rate limit (the limiter is opt-in per route).
+    app.register_blueprint(health.bp)
+    metrics.install(app, serve_endpoint=settings.metrics_enabled)
 
     @app.before_request
     async def _start() -> Response | None:

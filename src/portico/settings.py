@@ -161,6 +161,18 @@ class Settings(BaseSettings):
         "every instance may run them, a lease row lets one at a time. 0 disables the loop "
         "(run `portico maintenance run` from cron instead).",
     )
+    metrics_enabled: bool = Field(
+        True,
+        description="Serve Prometheus metrics at /metrics. They hold no personal data, only "
+        "counts; turn them off (or block /metrics at the proxy) if they must stay private.",
+    )
+    shutdown_grace: float = Field(
+        10.0,
+        ge=0,
+        le=600,
+        description="Seconds `portico serve` lets in-flight requests finish after SIGTERM "
+        "before closing connections (Hypercorn's graceful timeout).",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Level of Portico's own log and of Hypercorn's error log."
     )

@@ -57,3 +57,39 @@ def test_serve_runs_several_workers_on_one_database(tmp_path, sqlite_url):
     finally:
         server.process.terminate()
         server.process.wait(10)
+
+
+def test_sigterm_lets_a_request_in_flight_finish(tmp_path, sqlite_url):
+    """Hypercorn's graceful timeout comes from PORTICO_SHUTDOWN_GRACE: a slow request
+    (a sign-in at a high bcrypt cost) that is running when SIGTERM arrives still gets
+    its answer, and the server then exits cleanly within the grace period."""
+    import threading
+    import time
+
+    server = start_server(tmp_path, sqlite_url, PORTICO_BCRYPT_ROUNDS="14",
+                          PORTICO_SHUTDOWN_GRACE="20")
+    answers: list[int] = []
+    answered: list[float] = []
+
+    def slow_login() -> None:
+        wrong = {"username": "nobody", "password": "Wrong-password-1"}
+        answers.append(httpx.post(f"{server.url}/api/v1/auth/login", json=wrong,
+                                  timeout=30).status_code)
+        answered.append(time.monotonic())
+
+    try:
+        in_flight = threading.Thread(target=slow_login)
+        started = time.monotonic()
+        in_flight.start()
+        time.sleep(0.5)  # the request is now hashing (≈1 s per bcrypt at cost 14)
+        signalled = time.monotonic()
+        server.process.terminate()
+        in_flight.join(30)
+        assert answers == [401]
+        assert server.process.wait(20) == 0
+        assert time.monotonic() - started < 20
+        # The request really was in flight when the signal came.
+        assert answered and answered[0] > signalled
+    finally:
+        if server.process.poll() is None:
+            server.process.kill()

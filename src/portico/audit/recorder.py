@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.audit.redact import redact, scrub_text
+from portico.http import metrics
 from portico.storage.models import AuditEvent, Membership
 from portico.storage.repositories.audit import AuditLog
 
@@ -52,3 +53,5 @@ async def record(
             details=redact(details),
         )
     )
+    # Logins and lockouts are metrics too; counted only if this transaction commits.
+    metrics.audited(session, action, outcome, details)

@@ -1,6 +1,22 @@
-"""``portico serve``: Hypercorn serving ``create_app()``, TLS when given a cert."""
+"""``portico serve``: Hypercorn serving ``create_app()``, TLS when given a cert.
+
+Two things here matter when running several workers or instances:
+
+* SIGTERM (or Ctrl-C) stops accepting connections and gives in-flight requests
+  ``shutdown_grace`` seconds to finish (Hypercorn's ``graceful_timeout``), so a rolling
+  deploy does not cut a login or token request in half.
+* With ``--workers`` above 1, each worker is its own process with its own Prometheus
+  counters. Unless ``PROMETHEUS_MULTIPROC_DIR`` is already set, a private temporary
+  directory is made for prometheus-client's multiprocess mode (so ``/metrics`` from any
+  worker reports the whole server) and removed when the server stops.
+"""
 
 from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
 
 import click
 from hypercorn.config import Config
@@ -9,6 +25,8 @@ from hypercorn.run import run
 from portico.cli.common import run_with_services, settings_or_exit
 from portico.services import Services
 from portico.storage.migrate import upgrade
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 @click.command()
@@ -38,10 +56,22 @@ def serve(host: str, port: int, workers: int, certfile: str | None, keyfile: str
     config.accesslog = "-"
     config.errorlog = "-"
     config.loglevel = settings.log_level.upper()
+    config.graceful_timeout = settings.shutdown_grace
+    own_metrics_dir = None
+    if workers > 1 and not os.environ.get(MULTIPROC_ENV):
+        # Workers are spawned processes: they inherit this and read it at import time.
+        own_metrics_dir = tempfile.mkdtemp(prefix="portico-metrics-")
+        os.environ[MULTIPROC_ENV] = own_metrics_dir
     click.echo(
         f"Portico {settings.issuer} serving on {'https' if certfile else 'http'}://{host}:{port}"
     )
-    run(config)
+    try:
+        code = run(config)
+    finally:
+        if own_metrics_dir is not None:
+            shutil.rmtree(own_metrics_dir, ignore_errors=True)
+            os.environ.pop(MULTIPROC_ENV, None)
+    sys.exit(code)
 
 
 COMMANDS = [serve]

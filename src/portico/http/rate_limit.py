@@ -16,7 +16,7 @@ from limits.storage import storage_from_string
 from portico.accounts.signin import LockoutPolicy
 from portico.accounts.users import username_key
 from portico.errors import RateLimited
-from portico.http import services
+from portico.http import metrics, services
 from portico.settings import Settings
 
 
@@ -41,6 +41,7 @@ class RateLimiter:
         item = self.rules[rule]
         if await self.strategy.hit(item, rule, *keys):
             return
+        metrics.rate_limited(rule)
         stats = await self.strategy.get_window_stats(item, rule, *keys)
         raise RateLimited(int(stats.reset_time - time.time()) + 1)
 

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from quart import Blueprint, Response, g, jsonify, redirect, render_template, request
 
-from portico.http import services
+from portico.http import metrics, services
 from portico.protocol import authorize as authorize_flow
 from portico.protocol.authlib_bridge import build_request
 from portico.protocol.authorize.context import AuthorizeContext
@@ -152,7 +152,10 @@ async def _bridge(endpoint: str) -> Response:
 @bp.post(ENDPOINTS["token_endpoint"])
 async def token() -> Response:
     await services().limiter.hit("token", request.remote_addr or "-")
-    return await _bridge("token")
+    response = await _bridge("token")
+    if response.status_code == 200:
+        metrics.token_issued((await request.form).get("grant_type"))
+    return response
 
 
 @bp.post(ENDPOINTS["introspection_endpoint"])
