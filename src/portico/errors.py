@@ -24,7 +24,14 @@ class NotFound(PorticoError):
 
 
 class Conflict(PorticoError):
-    """The change would break a uniqueness or state rule (taken username, admin exists)."""
+    """The change would break a uniqueness or state rule (taken username, admin exists);
+    ``fields`` names the inputs at fault when there are some."""
+
+    def __init__(
+        self, message: str, *, fields: dict[str, str] | None = None, detail: str | None = None
+    ) -> None:
+        super().__init__(message, detail=detail)
+        self.fields = fields or {}
 
 
 class Forbidden(PorticoError):

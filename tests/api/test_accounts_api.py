@@ -69,7 +69,8 @@ async def test_register_answers_409_for_a_taken_username_or_email(make_app, chan
     async with make_app(registration="open") as app:
         await add_user(services_of(app), "alice")
         response = await app.test_client().post("/api/v1/auth/register", json={**NEW, **change})
-        await problem(response, 409, "conflict")
+        body = await problem(response, 409, "conflict")
+        assert set(body["errors"]) == set(change)
 
 
 @pytest.mark.parametrize(("change", "kind", "field"), [

@@ -155,3 +155,28 @@ def test_a_bad_setting_is_reported_without_a_traceback(cli, tmp_path):
         env={"PORTICO_ISSUER": "ftp://nope", "PORTICO_CONFIG": str(tmp_path / "none.toml")},
     )
     assert result.exit_code == 2 and "PORTICO_ISSUER" in result.output
+
+
+def test_user_list_shows_lockouts(cli):
+    import asyncio
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from portico.storage.db import Database
+    from portico.storage.models import User
+    from portico.storage.models.base import utcnow
+
+    cli("init")
+    cli("user", "create", "--username", "dora", "--email", "dora@example.org",
+        "--password-stdin", stdin="Good-pass-1\n")
+    assert json.loads(cli("user", "list", "--json").output)[0]["locked"] is False
+
+    async def lock():
+        db = Database(f"sqlite+aiosqlite:///{cli.tmp_path / 'p.db'}")
+        async with db.session() as s:
+            await s.execute(update(User).values(locked_until=utcnow() + timedelta(minutes=5)))
+        await db.dispose()
+
+    asyncio.run(lock())
+    assert json.loads(cli("user", "list", "--json").output)[0]["locked"] is True

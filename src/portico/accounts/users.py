@@ -88,7 +88,7 @@ async def create_user(
                 fields["username"] = "already taken"
             if email_taken:
                 fields["email"] = "already registered"
-            raise Conflict("the username or email is already in use", detail=str(fields))
+            raise Conflict("the username or email is already in use", fields=fields)
         orgs = Organizations(session)
         org = await orgs.by_slug(org_slug) if org_slug else await orgs.default()
         if org is None:

@@ -34,9 +34,15 @@ _MAP: list[tuple[type[PorticoError], int, str, str]] = [
 ]
 
 
-def problem_response(status: int, title: str, detail: str | None = None, *,
-                     kind: str | None = None, errors: dict[str, Any] | None = None,
-                     headers: dict[str, str] | None = None) -> Response:
+def problem_response(
+    status: int,
+    title: str,
+    detail: str | None = None,
+    *,
+    kind: str | None = None,
+    errors: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     """A problem+json response."""
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + kind if kind else "about:blank",
@@ -47,8 +53,7 @@ def problem_response(status: int, title: str, detail: str | None = None, *,
         body["detail"] = detail
     if errors:
         body["errors"] = errors
-    response = Response(json.dumps(body), status=status,
-                        content_type="application/problem+json")
+    response = Response(json.dumps(body), status=status, content_type="application/problem+json")
     response.headers["Cache-Control"] = "no-store"
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -64,11 +69,12 @@ def problem_for(err: PorticoError) -> Response:
                 errors = dict(err.fields)
             elif isinstance(err, PolicyViolation):
                 errors = {"password": err.problems}
-            elif isinstance(err, Conflict) and err.detail:
-                errors = None
+            elif isinstance(err, Conflict) and err.fields:
+                errors = dict(err.fields)
             headers = {"WWW-Authenticate": 'Bearer realm="portico"'} if status == 401 else None
-            return problem_response(status, title, err.message, kind=kind, errors=errors,
-                                    headers=headers)
+            return problem_response(
+                status, title, err.message, kind=kind, errors=errors, headers=headers
+            )
     return problem_response(400, "Bad request", err.message, kind="bad-request")
 
 

@@ -17,6 +17,13 @@ def _policy(svc: Services) -> PasswordPolicy:
     return PasswordPolicy(svc.settings.password_min_length, svc.settings.password_require_classes)
 
 
+def is_locked(user: User) -> bool:
+    """Whether a sign-in lockout is in force (shown by `user list`)."""
+    from portico.accounts.signin import is_locked as locked
+
+    return locked(user)
+
+
 async def find_user(svc: Services, user_ref: str) -> User:
     """A user by id, username or email (what an operator has at hand)."""
     from portico.accounts.users import username_key
@@ -130,6 +137,7 @@ def user_list(as_json: bool) -> None:
                         "username": u.username,
                         "email": u.email,
                         "disabled": u.disabled,
+                        "locked": is_locked(u),
                         "roles": roles,
                     }
                 )
@@ -196,8 +204,12 @@ def user_reset_password(user_ref: str, as_json: bool) -> None:
         password = await reset_password_by_admin(
             svc.db, found.id, policy=_policy(svc), rounds=svc.settings.bcrypt_rounds, via="cli"
         )
-        return {"id": found.id, "username": found.username, "temporary_password": password,
-                "must_change_password": True}
+        return {
+            "id": found.id,
+            "username": found.username,
+            "temporary_password": password,
+            "must_change_password": True,
+        }
 
     emit(
         run_with_services(work),

@@ -78,7 +78,11 @@ async def setup_submit() -> Response:
                 message="An administrator already exists. Sign in instead.",
             )
         return await page(
-            "setup.html", status=409, values=values, errors={"username": exc.message}, problems=[]
+            "setup.html",
+            status=409,
+            values=values,
+            errors=exc.fields or {"username": exc.message},
+            problems=[],
         )
     async with svc.db.session() as session:
         started = await start_session(
