@@ -290,9 +290,9 @@ def test_two_workers_on_one_machine(tmp_path: Path) -> None:
             refreshed = token_request(pair, server.url, grant_type="refresh_token",
                                       refresh_token=tokens["refresh_token"])
             assert refreshed.status_code == 200, refreshed.text
-        workers = {line.split("]")[1] for line in server.log.read_text().splitlines()
-                   if "GET /authorize" in line or "POST /token" in line}
-        assert len(workers) == 2, "every request landed on one worker"
+        # Which worker accepts a connection is the kernel's choice (an idle machine often
+        # gives every connection to the same one), so spreading is not asserted; what
+        # must hold is that every flow works and the metrics add up across workers.
         metrics = httpx.get(f"{server.url}/metrics").text
         assert 'portico_tokens_issued_total{grant_type="refresh_token"} 3.0' in metrics
     finally:
