@@ -93,3 +93,18 @@ def test_sigterm_lets_a_request_in_flight_finish(tmp_path, sqlite_url):
     finally:
         if server.process.poll() is None:
             server.process.kill()
+
+
+def test_the_access_log_never_records_query_strings(tmp_path, sqlite_url):
+    """Query strings carry codes, hints and the `?api_key=` credential (Hypercorn logs
+    the path only; this guards that against a future log format)."""
+    server = start_server(tmp_path, sqlite_url)
+    try:
+        httpx.get(f"{server.url}/api/v1/auth/me", params={"api_key": "pk_should-not-be-logged"})
+        httpx.get(f"{server.url}/authorize", params={"code_challenge": "secret-looking-value"})
+    finally:
+        server.process.terminate()
+        server.process.wait(10)
+    log = server.log.read_text()
+    assert "GET /api/v1/auth/me" in log
+    assert "should-not-be-logged" not in log and "secret-looking-value" not in log
