@@ -210,3 +210,12 @@ async def test_a_client_assertion_jti_is_accepted_once(db):
     expires = utcnow() + timedelta(minutes=5)
     results = await race(db, lambda s: Assertions(s).first_use("jti-hash", "c", expires))
     assert sum(results) == 1
+
+
+async def test_startup_rows_survive_every_worker_creating_them_at_once(db):
+    # `serve --workers N` and several instances all ensure the system client at start;
+    # a lost insert race must not crash a worker (Hypercorn then stops them all).
+    from portico.protocol.first_party import SYSTEM_CLIENT_ID, ensure_system_client
+
+    results = await race(db, ensure_system_client)
+    assert {client.id for client in results} == {SYSTEM_CLIENT_ID}

@@ -23,6 +23,7 @@ from hypercorn.config import Config
 from hypercorn.run import run
 
 from portico.cli.common import run_with_services, settings_or_exit
+from portico.protocol.first_party import ensure_system_client
 from portico.services import Services
 from portico.storage.migrate import upgrade
 
@@ -46,6 +47,8 @@ def serve(host: str, port: int, workers: int, certfile: str | None, keyfile: str
         if settings.is_sqlite:
             await upgrade(svc.db)
         await svc.keys.ensure_keys()
+        async with svc.db.session() as session:
+            await ensure_system_client(session)
 
     run_with_services(prepare)
     config = Config()

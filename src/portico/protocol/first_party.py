@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.crypto.signing_keys import LoadedKeys
@@ -27,13 +28,26 @@ API_SCOPE = "offline_access"
 
 
 async def ensure_system_client(session: AsyncSession) -> Client:
-    """The built-in first-party public client that API tokens are issued to."""
-    client = await Clients(session).get(SYSTEM_CLIENT_ID)
-    if client is None:
-        client = Client(id=SYSTEM_CLIENT_ID, name="Portico", token_endpoint_auth_method="none",
-                        redirect_uris=[], grant_types=["refresh_token"], first_party=True,
-                        scope=API_SCOPE)
-        await Clients(session).add(client)
+    """The built-in first-party public client that API tokens are issued to.
+
+    Workers and instances start at the same time on one database: the loser of the
+    insert race (a savepoint keeps its transaction usable) reads the winner's row.
+    """
+    repo = Clients(session)
+    client = await repo.get(SYSTEM_CLIENT_ID)
+    if client is not None:
+        return client
+    client = Client(id=SYSTEM_CLIENT_ID, name="Portico", token_endpoint_auth_method="none",
+                    redirect_uris=[], grant_types=["refresh_token"], first_party=True,
+                    scope=API_SCOPE)
+    try:
+        async with session.begin_nested():
+            await repo.add(client)
+    except IntegrityError:
+        found = await repo.get(SYSTEM_CLIENT_ID)
+        if found is None:
+            raise
+        return found
     return client
 
 
