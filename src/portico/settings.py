@@ -130,6 +130,24 @@ class Settings(BaseSettings):
         description="Who may create an account: `invite` (invited people only), `open` "
         "(anyone), `closed` (nobody; admins create accounts).",
     )
+    tenancy: Literal["single", "multi"] = Field(
+        "single",
+        description="`single`: one organization; the first user owns it and others join by "
+        "invite (or register when registration is open). `multi`: registering creates a new "
+        "organization owned by its creator; invites add members.",
+    )
+    invite_ttl: int = Field(
+        7 * 86400, ge=300, description="How long an invitation link stays valid, seconds."
+    )
+    smtp_url: SecretStr | None = Field(
+        None,
+        description="Mail server for invitations: `smtp://user:pass@host:587` (STARTTLS) or "
+        "`smtps://…:465` (implicit TLS); `file://` to read it from a file. Unset: invite "
+        "links are shown to the admin instead of mailed.",
+    )
+    mail_from: str = Field(
+        "Portico <portico@localhost>", description="Sender address of mails Portico sends."
+    )
     session_idle_ttl: int = Field(
         8 * 3600, ge=300, description="Sign a browser session out after this many idle seconds."
     )
@@ -196,10 +214,20 @@ class Settings(BaseSettings):
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
         return tuple(sources)
 
-    @field_validator("secret_key", mode="before")
+    @field_validator("secret_key", "smtp_url", mode="before")
     @classmethod
     def _secret_from_file(cls, value: Any) -> Any:
         return _read_file_reference(value)
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _check_smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parts = urlsplit(value.get_secret_value())
+            if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+                # The message never echoes the value: it may hold a password.
+                raise ValueError("must look like smtp://user:password@host:587 or smtps://…")
+        return value
 
     @field_validator("issuer")
     @classmethod

@@ -13,9 +13,22 @@ from portico.storage.repositories.users import Organizations, Users
 
 
 async def test_migrations_reach_head_and_are_idempotent(db):
-    assert await current_revision(db) == "0002"
+    assert await current_revision(db) == "0003"
     await upgrade(db)
-    assert await current_revision(db) == "0002"
+    assert await current_revision(db) == "0003"
+
+
+async def test_the_migrations_build_exactly_the_models(db):
+    # A model changed without a migration (or the reverse) shows up here, per database.
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from portico.storage.models import Base
+
+    async with db.engine.connect() as conn:
+        diff = await conn.run_sync(
+            lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata))
+    assert diff == []
 
 
 async def test_datetimes_come_back_aware_in_utc(db):

@@ -9,5 +9,6 @@ from quart import Blueprint
 def api_blueprints() -> list[Blueprint]:
     """Every /api/v1 blueprint, in registration order."""
     from portico.api import auth, auth_credentials  # noqa: F401 - routes on auth.bp
+    from portico.api.admin import load_routes
 
-    return [auth.bp]
+    return [auth.bp, load_routes()]

@@ -51,7 +51,7 @@ def admin() -> None:
 )
 @click.option("--json", "as_json", is_flag=True)
 def admin_create(username: str, email: str, password_stdin: bool, as_json: bool) -> None:
-    """Create an administrator (the first one, or a new one after a lost password)."""
+    """Create an instance superadmin (the first one, or a new one after a lost password)."""
     password = read_secret_stdin("password")
 
     async def work(svc: Services) -> dict[str, str]:
@@ -65,6 +65,7 @@ def admin_create(username: str, email: str, password_stdin: bool, as_json: bool)
             email_verified=True,
             rounds=svc.settings.bcrypt_rounds,
             audit_action="admin.created_from_cli",
+            superadmin=True,
         )
         return {"id": user.id, "username": user.username, "email": user.email, "role": "admin"}
 

@@ -13,7 +13,14 @@ from portico.storage.models.grants import (
 )
 from portico.storage.models.interactions import PendingAuthorization
 from portico.storage.models.keys import SigningKey
-from portico.storage.models.users import Membership, Organization, Session, User
+from portico.storage.models.users import (
+    InstanceSetting,
+    Invite,
+    Membership,
+    Organization,
+    Session,
+    User,
+)
 
 __all__ = [
     "AccessToken",
@@ -24,6 +31,8 @@ __all__ = [
     "AuthorizationCode",
     "Base",
     "Client",
+    "InstanceSetting",
+    "Invite",
     "Consent",
     "Membership",
     "Organization",

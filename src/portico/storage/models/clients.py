@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, String
+from sqlalchemy import JSON, Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portico.storage.models.base import Base, utcnow
@@ -33,6 +33,9 @@ class Client(Base):
     jwks: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     jwks_uri: Mapped[str | None] = mapped_column(String(1000), default=None)
     first_party: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The organization that owns this client (NULL: instance-wide, managed by superadmins).
+    org_id: Mapped[str | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), default=None, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -40,6 +40,8 @@ class AuthorizationCode(Base):
     client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     session_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    # The organization the user acted in when this was issued (``organization`` scope).
+    org_id: Mapped[str | None] = mapped_column(String(32), default=None)
     redirect_uri: Mapped[str] = mapped_column(Text)
     scope: Mapped[str] = mapped_column(String(1000))
     nonce: Mapped[str | None] = mapped_column(String(500), default=None)
@@ -70,6 +72,8 @@ class AccessToken(Base):
     code_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
     family_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
     session_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    # The organization the user acted in when this was issued (``organization`` scope).
+    org_id: Mapped[str | None] = mapped_column(String(32), default=None)
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -90,6 +94,8 @@ class RefreshToken(Base):
     claims: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     code_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
     session_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    # The organization the user acted in when this was issued (``organization`` scope).
+    org_id: Mapped[str | None] = mapped_column(String(32), default=None)
     auth_time: Mapped[datetime] = mapped_column()
     acr: Mapped[str | None] = mapped_column(String(100), default=None)
     amr: Mapped[list[str]] = mapped_column(JSON, default=list)

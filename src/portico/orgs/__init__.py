@@ -1,0 +1,1 @@
+"""Organizations: tenancy, roles and memberships, invites, and who may administer what."""
