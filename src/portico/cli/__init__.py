@@ -5,9 +5,10 @@ Every command that automation uses is non-interactive (secrets come on stdin).
 
 from __future__ import annotations
 
-import click
+import importlib
+import pkgutil
 
-from portico.cli import audit, clients, keys, maintenance, serve, setup, users
+import click
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -16,6 +17,8 @@ def main() -> None:
     """Portico, a small, standards-exact OpenID Connect provider."""
 
 
-for module in (setup, serve, users, clients, keys, maintenance, audit):
-    for command in module.COMMANDS:
+# Every module of this package that defines COMMANDS contributes them.
+for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+    module = importlib.import_module(f"{__name__}.{info.name}")
+    for command in getattr(module, "COMMANDS", ()):
         main.add_command(command)

@@ -25,11 +25,12 @@ async def _no_store(response: Response) -> Response:
 
 
 def load_routes() -> Blueprint:
-    """Import every resource module (each adds its routes to ``bp``)."""
+    """Import every resource module (each adds its routes to ``bp``); ``*schemas``
+    modules hold bodies only."""
     import importlib
     import pkgutil
 
     for module in pkgutil.iter_modules(__path__):
-        if module.name not in {"common", "schemas"} and not module.name.startswith("_"):
+        if module.name != "common" and not module.name.endswith("schemas"):
             importlib.import_module(f"{__name__}.{module.name}")
     return bp
