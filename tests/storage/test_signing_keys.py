@@ -65,3 +65,17 @@ async def test_retired_keys_leave_the_jwks_after_every_token_they_signed_expired
         later = retired[0].expires_at + timedelta(seconds=1)
         assert retired[0].kid not in {k.kid for k in await SigningKeys(s).published(later)}
     assert json.dumps((await keys.load(force=True)).jwks).count(retired[0].kid) == 1
+
+
+async def test_instances_starting_or_rotating_together_keep_one_active_and_one_next(db):
+    # Several instances (each its own KeyService and connections) on one database.
+    import asyncio
+
+    services = [KeyService(db, SecretBox(b"k" * 32), max_token_ttl=3600) for _ in range(4)]
+    created = await asyncio.gather(*(s.ensure_keys() for s in services))
+    assert sum(len(c) for c in created) == 2 * len(SUPPORTED_ALGS)
+    await asyncio.gather(*(s.rotate() for s in services[:2]))
+    rows = await services[0].list_keys()
+    for alg in SUPPORTED_ALGS:
+        live = sorted(k.status for k in rows if k.alg == alg and k.status != "retired")
+        assert live == ["active", "next"], (alg, live)

@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from joserfc.jwk import ECKey, KeySet, OKPKey, RSAKey, import_key
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.crypto.secretbox import SecretBox
 from portico.storage.db import Database
@@ -80,9 +81,11 @@ class KeyService:
 
     async def ensure_keys(self) -> list[str]:
         """Make sure each algorithm has an active and a next key; returns kids created."""
-        created: list[str] = []
-        async with self.db.session() as session:
+
+        async def work(session: AsyncSession) -> list[str]:
+            created: list[str] = []
             repo = SigningKeys(session)
+            await repo.lock()
             for alg in SUPPORTED_ALGS:
                 if not await repo.by_status(alg, "active"):
                     row = self._seal(generate_key(alg))
@@ -93,14 +96,19 @@ class KeyService:
                     row = self._seal(generate_key(alg))
                     await repo.add(row)
                     created.append(row.kid)
+            return created
+
+        created = await self.db.run(work)
         self._cache = None
         return created
 
     async def rotate(self, algs: tuple[str, ...] = SUPPORTED_ALGS) -> list[SigningKey]:
         """Promote next → active, retire the active key, publish a new next key."""
-        now = utcnow()
-        async with self.db.session() as session:
+
+        async def work(session: AsyncSession) -> list[SigningKey]:
+            now = utcnow()
             repo = SigningKeys(session)
+            await repo.lock()
             for alg in algs:
                 for row in await repo.by_status(alg, "active"):
                     row.status, row.retired_at = "retired", now
@@ -114,7 +122,9 @@ class KeyService:
                 promoted.status, promoted.activated_at = "active", now
                 await repo.add(self._seal(generate_key(alg)))
             await session.flush()
-            rows = await repo.all()
+            return await repo.all()
+
+        rows = await self.db.run(work)
         self._cache = None
         return rows
 
