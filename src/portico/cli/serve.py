@@ -54,7 +54,9 @@ def serve(host: str, port: int, workers: int, certfile: str | None, keyfile: str
     config = Config()
     config.application_path = "portico.app:create_app()"
     config.bind = [f"{host}:{port}"]
-    config.workers = workers
+    # One worker runs in this process (Hypercorn's workers=0): no spawned child, so
+    # half the memory and the same SIGTERM drain. Several workers are spawned processes.
+    config.workers = workers if workers > 1 else 0
     config.certfile, config.keyfile = certfile, keyfile
     config.accesslog = "-"
     config.errorlog = "-"
