@@ -1,12 +1,23 @@
 """Which claims a token carries: from scopes (OIDC Core §5.4) and from the ``claims``
-request parameter (§5.5), read off the user and their organization memberships."""
+request parameter (§5.5), read off the user and the organization the token acts in.
+
+The ``organization`` scope releases ``org`` ({"id", "slug", "name"}) and ``roles`` (the
+person's roles there, e.g. ``["admin"]``) for the organization recorded on the grant,
+not whichever one the browser session has switched to since (see ``orgs.active``).
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from portico.protocol.errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from portico.orgs.active import Acting
+    from portico.storage.models import User
+
+ORGANIZATION_SCOPE = "organization"
 
 SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "profile": (
@@ -28,13 +39,14 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "email": ("email", "email_verified"),
     "address": ("address",),
     "phone": ("phone_number", "phone_number_verified"),
+    ORGANIZATION_SCOPE: ("org", "roles"),
 }
-SUPPORTED_SCOPES = ("openid", "profile", "email", "address", "phone", "offline_access")
-PORTICO_CLAIMS = ("org", "roles")
+SUPPORTED_SCOPES = (
+    "openid", "profile", "email", "address", "phone", ORGANIZATION_SCOPE, "offline_access"
+)
 CLAIMS_SUPPORTED = tuple(
     ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid", "at_hash"]
     + [c for claims in SCOPE_CLAIMS.values() for c in claims]
-    + list(PORTICO_CLAIMS)
 )
 
 
@@ -79,8 +91,9 @@ def requested_claim_names(
     return names
 
 
-def user_claims(user: Any, memberships: list[tuple[Any, Any]]) -> dict[str, Any]:
-    """Every claim Portico knows about a user, before filtering by what was asked."""
+def user_claims(user: User, acting: Acting | None) -> dict[str, Any]:
+    """Every claim Portico knows about a user acting in ``acting``'s organization,
+    before filtering by what was asked."""
     profile = dict(user.profile or {})
     claims: dict[str, Any] = {
         "preferred_username": user.username,
@@ -93,10 +106,10 @@ def user_claims(user: Any, memberships: list[tuple[Any, Any]]) -> dict[str, Any]
     for name in SCOPE_CLAIMS["profile"] + SCOPE_CLAIMS["phone"] + SCOPE_CLAIMS["address"]:
         if name in profile and name not in claims:
             claims[name] = profile[name]
-    if memberships:
-        membership, org = memberships[0]
+    if acting is not None:
+        org = acting.org
         claims["org"] = {"id": org.id, "slug": org.slug, "name": org.name}
-        claims["roles"] = [membership.role]
+        claims["roles"] = [acting.role]
     return claims
 
 

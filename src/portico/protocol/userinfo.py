@@ -3,6 +3,10 @@
 The bearer token comes from the ``Authorization`` header or, for POST, the form
 body (RFC 6750 §2.1–2.2), never both. A revoked token is refused because every
 access token has a database record.
+
+Organization claims describe the organization recorded on the token, not the one the
+browser session acts in now; once the person has left it they are omitted (the token
+still identifies the person, and refreshing such a grant fails).
 """
 
 from __future__ import annotations
@@ -11,15 +15,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from portico.crypto.signing_keys import LoadedKeys
+from portico.orgs.active import acting_in
 from portico.protocol import tokens
-from portico.protocol.claims import requested_claim_names, select_claims, user_claims
+from portico.protocol.claims import (
+    ORGANIZATION_SCOPE,
+    SCOPE_CLAIMS,
+    requested_claim_names,
+    select_claims,
+    user_claims,
+)
 from portico.protocol.errors import InsufficientScope, InvalidRequest, InvalidToken
 from portico.settings import Settings
 from portico.storage.db import Database
 from portico.storage.models.base import utcnow
 from portico.storage.repositories.clients import Clients
 from portico.storage.repositories.grants import Tokens
-from portico.storage.repositories.users import Organizations, Users
+from portico.storage.repositories.users import Users
 
 
 @dataclass(frozen=True)
@@ -63,10 +74,13 @@ async def userinfo(
         user = await Users(session).get(record.user_id)
         if user is None or user.disabled:
             raise InvalidToken("The user behind this token is no longer active.")
-        memberships = await Organizations(session).memberships(user.id)
+        names = requested_claim_names(
+            scopes, record.claims, "userinfo", include_scope_claims=True
+        )
+        wants_org = bool(names & set(SCOPE_CLAIMS[ORGANIZATION_SCOPE]))
+        acting = await acting_in(session, user.id, record.org_id) if wants_org else None
         client = await Clients(session).get(record.client_id)
-    names = requested_claim_names(scopes, record.claims, "userinfo", include_scope_claims=True)
-    body = {"sub": user.id, **select_claims(user_claims(user, memberships), names)}
+    body = {"sub": user.id, **select_claims(user_claims(user, acting), names)}
     if client is not None and client.userinfo_signed_response_alg:
         signed = dict(body, iss=settings.issuer, aud=client.id)
         return UserInfoResult(body, tokens.sign(keys, client.userinfo_signed_response_alg, signed))

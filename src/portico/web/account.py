@@ -1,4 +1,4 @@
-"""/account: the signed-in person's own profile, password and sessions.
+"""/account: the signed-in person's own profile, organization, password and sessions.
 
 Every page needs a signed-in session (otherwise: to /login and back again), every
 form is CSRF-checked and answers with a redirect (POST-redirect-GET), and the
@@ -20,6 +20,7 @@ from portico.audit.recorder import record
 from portico.errors import InvalidCredentials, NotFound, PolicyViolation, ValidationFailed
 from portico.http import services
 from portico.http.rate_limit import limiter
+from portico.orgs.active import memberships, pick_active, switch_active_org
 from portico.storage.models import Session, User
 from portico.storage.repositories.sessions import Sessions
 from portico.web.blueprint import bp, page
@@ -33,6 +34,7 @@ NOTICES = {
     "password": "Your password was changed.",
     "session": "The session was signed out.",
     "key_revoked": "The API key was revoked. It stops working at once.",
+    "org": "Your active organization was changed.",
 }
 
 
@@ -84,14 +86,37 @@ async def account_page(template: str, active: str, user: User, status: int = 200
 # --- profile ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class OrgOption:
+    """One of the person's organizations, as the switcher lists it."""
+
+    id: str
+    name: str
+    role: str
+    active: bool
+
+
+async def org_options(login: Session) -> list[OrgOption]:
+    """The person's organizations, oldest membership first, the active one marked."""
+    async with services().db.session() as session:
+        choices = await memberships(session, login.user_id)
+    active = pick_active(choices, login.active_org_id)
+    return [OrgOption(c.org.id, c.org.name, c.role, c is active) for c in choices]
+
+
+async def profile_page(current: tuple[Session, User], name: str, errors: dict[str, str],
+                       status: int = 200) -> Response:
+    return await account_page("account/profile.html", "profile", current[1], status=status,
+                              name=name, errors=errors,
+                              organizations=await org_options(current[0]))
+
+
 @bp.get("/account")
 async def account_profile() -> Response:
     current = await signed_in()
     if current is None:
         return to_login()
-    user = current[1]
-    return await account_page("account/profile.html", "profile", user, name=user.name or "",
-                              errors={})
+    return await profile_page(current, current[1].name or "", {})
 
 
 @bp.post("/account")
@@ -105,9 +130,28 @@ async def account_profile_submit() -> Response:
     try:
         await set_display_name(services().db, user.id, name, ip=request.remote_addr)
     except ValidationFailed as exc:
-        return await account_page("account/profile.html", "profile", user, status=400,
-                                  name=name, errors=exc.fields)
+        return await profile_page(current, name, exc.fields, status=400)
     return redirect("/account?done=name", 303)
+
+
+@bp.post("/account/organization")
+async def account_organization_submit() -> Response:
+    """Switch the organization this browser session acts in; later sign-ins to
+    applications carry it (tokens already issued keep theirs)."""
+    await verify_csrf()
+    current = await signed_in()
+    if current is None:
+        return to_login()
+    login, user = current
+    org_id = (await request.form).get("org_id", "")[:MAX_FIELD]
+    async with services().db.session() as session:
+        chosen = await switch_active_org(session, login, org_id)
+        if chosen is None:
+            # The same answer for an organization that does not exist.
+            raise NotFound("You are not a member of this organization.")
+        await record(session, "session.org_switched", actor_id=user.id, org_id=chosen.org.id,
+                     target=f"session:{login.id}", ip=request.remote_addr)
+    return redirect("/account?done=org", 303)
 
 
 # --- password --------------------------------------------------------------------------

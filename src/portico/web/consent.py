@@ -23,6 +23,7 @@ SCOPE_TEXT = {
     "email": "See your email address",
     "address": "See your postal address",
     "phone": "See your phone number",
+    "organization": "See which organization you act in and your role there",
     "offline_access": "Stay connected when you are not using it",
 }
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from authlib.oauth2.rfc6749 import ClientMixin
 
 from portico.crypto.tokens import same_hash
+from portico.orgs.active import Acting
 from portico.protocol.authlib_bridge.context import (
     timestamp,
 )
@@ -54,10 +55,12 @@ class ClientAdapter(ClientMixin):
 
 
 class UserAdapter:
-    """authlib's RFC 9068 and OIDC code want ``get_user_id``."""
+    """authlib's RFC 9068 and OIDC code want ``get_user_id``; ``acting`` is the
+    person's membership in the organization the grant acts in (None once they left)."""
 
-    def __init__(self, row: User) -> None:
+    def __init__(self, row: User, acting: Acting | None = None) -> None:
         self.row = row
+        self.acting = acting
 
     def get_user_id(self) -> str:
         return self.row.id
@@ -104,6 +107,7 @@ class TokenView:
     jti: str | None = None
     family_id: str | None = None
     refresh_row: RefreshToken | None = None
+    org_id: str | None = None
 
     def check_client(self, client: ClientAdapter) -> bool:
         return client.get_client_id() == self.client_id

@@ -9,6 +9,7 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 
 from portico.audit.recorder import record
 from portico.crypto.tokens import lookup_hash
+from portico.orgs.active import acting_in
 from portico.protocol import tokens
 from portico.protocol.authlib_bridge.adapters import (
     ClientAdapter,
@@ -21,6 +22,7 @@ from portico.protocol.authlib_bridge.context import (
     run_async,
     timestamp,
 )
+from portico.protocol.claims import ORGANIZATION_SCOPE
 from portico.storage.repositories.grants import Tokens
 from portico.storage.repositories.users import Users
 
@@ -50,6 +52,7 @@ def _find_token(token_string: str, hint: str | None) -> TokenView | None:
             row.revoked_at is not None,
             jti=row.jti,
             family_id=row.family_id,
+            org_id=row.org_id,
         )
     refresh = run_async(repo.refresh_token(lookup_hash(token_string)))
     if refresh is None:
@@ -65,6 +68,7 @@ def _find_token(token_string: str, hint: str | None) -> TokenView | None:
         dead,
         family_id=refresh.family_id,
         refresh_row=refresh,
+        org_id=refresh.org_id,
     )
 
 
@@ -99,6 +103,11 @@ class Introspection(IntrospectionEndpoint):
             user = run_async(Users(call.session).get(token.user_id))
             if user is not None:
                 payload["username"] = user.username
+            if ORGANIZATION_SCOPE in token.scope.split():
+                # As in the JWT, but only while the person still belongs there.
+                acting = run_async(acting_in(call.session, token.user_id, token.org_id))
+                if acting is not None:
+                    payload["org_id"] = acting.org.id
         return payload
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.audit.recorder import record
 from portico.crypto.tokens import lookup_hash
+from portico.orgs.active import acting_in
 from portico.protocol import tokens
 from portico.protocol.authlib_bridge.adapters import (
     ClientAdapter,
@@ -28,13 +29,18 @@ from portico.protocol.authlib_bridge.context import (
     run_async,
     timestamp,
 )
-from portico.protocol.claims import requested_claim_names, select_claims, user_claims
+from portico.protocol.claims import (
+    ORGANIZATION_SCOPE,
+    requested_claim_names,
+    select_claims,
+    user_claims,
+)
 from portico.protocol.first_party import SYSTEM_CLIENT_ID
-from portico.storage.models import Client, RefreshToken, User
+from portico.storage.models import AuthorizationCode, Client, RefreshToken
 from portico.storage.models.base import utcnow
 from portico.storage.repositories.grants import Assertions, Codes, Tokens
 from portico.storage.repositories.sessions import Sessions
-from portico.storage.repositories.users import Organizations, Users
+from portico.storage.repositories.users import Users
 
 # --- grants ------------------------------------------------------------------------
 
@@ -47,9 +53,10 @@ class S256Only(CodeChallenge):
 
 
 def issue_id_token(
-    grant: Any, token: dict[str, Any], user: User, origin: CodeAdapter | RefreshToken
+    grant: Any, token: dict[str, Any], person: UserAdapter, origin: CodeAdapter | RefreshToken
 ) -> None:
-    """Add an ``id_token`` to ``token`` when the grant is for OpenID Connect."""
+    """Add an ``id_token`` to ``token`` when the grant is for OpenID Connect; its
+    organization claims are those of the organization the grant acts in."""
     call = current_call.get()
     scopes = set(token.get("scope", "").split())
     if "openid" not in scopes:
@@ -62,9 +69,9 @@ def issue_id_token(
     else:
         nonce, claims_req, sid = None, origin.claims, origin.session_id
         auth_time, acr, amr = timestamp(origin.auth_time), origin.acr, origin.amr
-    memberships = run_async(Organizations(call.session).memberships(user.id))
+    user = person.row
     names = requested_claim_names(scopes, claims_req, "id_token", include_scope_claims=True)
-    extra = select_claims(user_claims(user, memberships), names)
+    extra = select_claims(user_claims(user, person.acting), names)
     wants_acr = "acr" in (claims_req or {}).get("id_token", {})
     token["id_token"] = tokens.id_token(
         call.keys,
@@ -81,6 +88,26 @@ def issue_id_token(
         access_token=token.get("access_token"),
         extra=extra,
     )
+
+
+def left_org(row: AuthorizationCode | RefreshToken, scopes: list[str]) -> bool:
+    """Whether a grant of the ``organization`` scope names an organization the person
+    no longer belongs to. Such a grant cannot be redeemed (``invalid_grant``): minting
+    tokens without the organization would quietly change what the client relies on,
+    and sending the person back to /authorize lets them pick one they belong to."""
+    if row.org_id is None or ORGANIZATION_SCOPE not in scopes:
+        return False
+    session = current_call.get().session
+    return run_async(acting_in(session, row.user_id, row.org_id)) is None
+
+
+def user_of_grant(user_id: str, org_id: str | None) -> UserAdapter | None:
+    """The active user behind a grant, with their membership in the grant's organization."""
+    session = current_call.get().session
+    user = run_async(Users(session).get(user_id))
+    if user is None or user.disabled:
+        return None
+    return UserAdapter(user, run_async(acting_in(session, user.id, org_id)))
 
 
 class CodeGrant(rfc6749_grants.AuthorizationCodeGrant):
@@ -110,7 +137,7 @@ class CodeGrant(rfc6749_grants.AuthorizationCodeGrant):
                 )
             )
             return None
-        if row.expires_at <= utcnow():
+        if row.expires_at <= utcnow() or left_org(row, row.scope.split()):
             return None
         return CodeAdapter(row)
 
@@ -118,8 +145,7 @@ class CodeGrant(rfc6749_grants.AuthorizationCodeGrant):
         """Nothing to do: ``query_authorization_code`` already consumed it."""
 
     def authenticate_user(self, authorization_code: CodeAdapter) -> UserAdapter | None:
-        user = run_async(Users(current_call.get().session).get(authorization_code.row.user_id))
-        return UserAdapter(user) if user and not user.disabled else None
+        return user_of_grant(authorization_code.row.user_id, authorization_code.row.org_id)
 
     def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
         raise NotImplementedError("codes are issued by portico.protocol.authorize")
@@ -156,6 +182,24 @@ class RefreshGrant(rfc6749_grants.RefreshTokenGrant):
             # Portico's own API tokens live and die with the session they were issued for:
             # signing out, revoking the session or changing the password ends them.
             return None
+        live = row.used_at is None and row.revoked_at is None
+        if live and left_org(row, sorted(asked) or row.scope.split()):
+            # The grant's organization is gone for this person: end the family, so the
+            # client goes back to /authorize rather than retrying forever.
+            run_async(repo.revoke_family(row.family_id))
+            run_async(
+                record(
+                    call.session,
+                    "token.refresh_refused",
+                    outcome="failure",
+                    actor_id=row.user_id,
+                    org_id=row.org_id,
+                    target=f"client:{row.client_id}",
+                    ip=call.ip,
+                    reason="no longer a member of the organization",
+                )
+            )
+            return None
         consumed = run_async(repo.rotate_refresh_token(token_hash))
         row = consumed.row
         if row is None:
@@ -187,11 +231,11 @@ class RefreshGrant(rfc6749_grants.RefreshTokenGrant):
             False,
             family_id=row.family_id,
             refresh_row=row,
+            org_id=row.org_id,
         )
 
     def authenticate_user(self, refresh_token: TokenView) -> UserAdapter | None:
-        user = run_async(Users(current_call.get().session).get(refresh_token.user_id or ""))
-        return UserAdapter(user) if user and not user.disabled else None
+        return user_of_grant(refresh_token.user_id or "", refresh_token.org_id)
 
     def revoke_old_credential(self, refresh_token: TokenView) -> None:
         """Nothing to do: rotation consumed the old token atomically."""

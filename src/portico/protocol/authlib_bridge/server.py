@@ -36,6 +36,7 @@ from portico.protocol.authlib_bridge.grants import (
     S256Only,
     issue_id_token,
 )
+from portico.protocol.claims import ORGANIZATION_SCOPE
 from portico.settings import Settings
 from portico.storage.db import Database
 from portico.storage.models import AccessToken, RefreshToken
@@ -75,6 +76,16 @@ class QuartOAuth2Request(OAuth2Request):
         return self._args
 
 
+def org_claim(user: UserAdapter | None, scope: str) -> dict[str, Any]:
+    """``org_id`` for an RFC 9068 access token of the ``organization`` scope, so a
+    resource server can tell which organization the caller acts in without a call back.
+    Only the id: names change, ids do not. Membership was checked when the grant was
+    redeemed; a resource server that must notice removal sooner introspects."""
+    if user is None or user.acting is None or ORGANIZATION_SCOPE not in scope.split():
+        return {}
+    return {"org_id": user.acting.org.id}
+
+
 class PorticoServer(AuthorizationServer):
     """authlib's AuthorizationServer wired to Portico's storage and token formats."""
 
@@ -94,7 +105,7 @@ class PorticoServer(AuthorizationServer):
     def _code_id_token(grant: Any) -> None:
         def after(grant: Any, response: Any) -> Any:
             _, token, _ = response
-            issue_id_token(grant, token, grant.request.user.row, grant.request.authorization_code)
+            issue_id_token(grant, token, grant.request.user, grant.request.authorization_code)
             return token
 
         grant.register_hook("after_create_token_response", after)
@@ -104,7 +115,7 @@ class PorticoServer(AuthorizationServer):
         def after(grant: Any, response: Any) -> Any:
             _, token, _ = response
             origin = grant.request.refresh_token.refresh_row
-            issue_id_token(grant, token, grant.request.user.row, origin)
+            issue_id_token(grant, token, grant.request.user, origin)
             return token
 
         grant.register_hook("after_create_token_response", after)
@@ -133,6 +144,7 @@ class PorticoServer(AuthorizationServer):
             subject=subject,
             scope=scope,
             ttl=ttl,
+            extra=org_claim(user, scope),
         )
         call.minted[access] = (jti, exp)
         token: dict[str, Any] = {
@@ -162,6 +174,8 @@ class PorticoServer(AuthorizationServer):
         )
         code_row = code.row if isinstance(code, CodeAdapter) else None
         origin_claims = code_row.claims if code_row else (previous.claims if previous else None)
+        # The organization recorded at /authorize stays with the family through rotation.
+        org_id = code_row.org_id if code_row else (previous.org_id if previous else None)
         family_id = previous.family_id if previous else new_id()
         session_id = (
             code_row.session_id if code_row else (previous.session_id if previous else None)
@@ -178,6 +192,7 @@ class PorticoServer(AuthorizationServer):
                     code_id=code_row.id if code_row else None,
                     family_id=family_id if user_id else None,
                     session_id=session_id,
+                    org_id=org_id,
                     expires_at=datetime.fromtimestamp(exp, UTC),
                 )
             )
@@ -199,6 +214,7 @@ class PorticoServer(AuthorizationServer):
                         claims=origin_claims,
                         code_id=code_row.id if code_row else previous.code_id,
                         session_id=session_id,
+                        org_id=org_id,
                         auth_time=origin.auth_time,
                         acr=origin.acr,
                         amr=list(origin.amr or []),

@@ -14,6 +14,10 @@ Then the person's situation decides the next step::
                                                  → hosted page → /authorize/resume
     /authorize/resume?ticket=… ── needed_step? ── (same as above, on the parked request)
 
+Once the person is known, an ``org`` parameter naming an organization they do not
+belong to ends the request with ``access_denied``; the code records the organization
+the person acts in (see ``authorize.organization``).
+
 A parked request is completed exactly once (a conditional UPDATE), so a
 double-submitted consent cannot mint two codes.
 """
@@ -31,8 +35,19 @@ from portico.accounts.sessions import resolve_session
 from portico.protocol.authorize import respond
 from portico.protocol.authorize.client import check_redirect_uri, load_client
 from portico.protocol.authorize.context import AuthorizeContext, AuthorizeState
-from portico.protocol.authorize.interaction import Situation, needed_step, prompt_none_error
+from portico.protocol.authorize.interaction import (
+    LOGIN,
+    SELECT_ACCOUNT,
+    Situation,
+    needed_step,
+    prompt_none_error,
+)
 from portico.protocol.authorize.issue import issue_code
+from portico.protocol.authorize.organization import (
+    check_org_hint,
+    org_for_code,
+    requested_org,
+)
 from portico.protocol.authorize.pkce import check_pkce
 from portico.protocol.authorize.prompt import (
     check_claims_parameter,
@@ -84,6 +99,7 @@ CHECKS: tuple[Check, ...] = (
     check_max_age,
     check_claims_parameter,
     check_id_token_hint,
+    check_org_hint,
 )
 
 
@@ -123,6 +139,7 @@ def build_request(state: AuthorizeState) -> AuthorizationRequest:
         claims_locales=_words(state.get("claims_locales")),
         claims=state.claims,  # type: ignore[arg-type]
         idp=state.get("idp"),
+        org=state.get("org"),
     )
 
 
@@ -192,6 +209,16 @@ async def proceed(
         granted = await Consents(session).granted_scopes(user.id, client.id) if user else set()
         situation = Situation(login, user, pending, granted, now)
         step = None if noop and login is not None else needed_step(req, client, situation)
+        chosen = None
+        if user is not None and step not in (LOGIN, SELECT_ACCOUNT):
+            try:
+                chosen = await requested_org(session, user, req.org)
+            except AccessDenied as err:
+                if pending is not None:
+                    await PendingAuthorizations(session).complete(pending.id)
+                return respond.error(
+                    req.redirect_uri, req.response_mode, err, req.state, ctx.settings.issuer
+                )
         if step is not None:
             if "none" in req.prompt:
                 return respond.error(
@@ -215,7 +242,14 @@ async def proceed(
         assert login is not None
         if pending is not None and not await PendingAuthorizations(session).complete(pending.id):
             raise InvalidRequestPage("This sign-in request was already completed.")
-        code = await issue_code(session, req, login, ctx.settings.auth_code_ttl)
+        acting = await org_for_code(session, login, chosen)
+        code = await issue_code(
+            session,
+            req,
+            login,
+            ctx.settings.auth_code_ttl,
+            org_id=acting.org.id if acting else None,
+        )
     return respond.success(
         req.redirect_uri, req.response_mode, code, req.state, ctx.settings.issuer
     )

@@ -16,9 +16,14 @@ ACR_PASSWORD = "urn:portico:acr:password"
 
 
 async def issue_code(
-    session: AsyncSession, req: AuthorizationRequest, login: Session, ttl: int
+    session: AsyncSession,
+    req: AuthorizationRequest,
+    login: Session,
+    ttl: int,
+    org_id: str | None = None,
 ) -> str:
-    """Store a new single-use code (its hash) bound to everything /token must check."""
+    """Store a new single-use code (its hash) bound to everything /token must check,
+    including the organization the person acts in (``org_id``)."""
     code = random_token(32)
     now = utcnow()
     await Codes(session).add(
@@ -28,6 +33,7 @@ async def issue_code(
             client_id=req.client_id,
             user_id=login.user_id,
             session_id=login.id,
+            org_id=org_id,
             redirect_uri=req.redirect_uri,
             scope=req.scope,
             nonce=req.nonce,

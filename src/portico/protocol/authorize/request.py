@@ -28,6 +28,8 @@ class AuthorizationRequest:
     claims_locales: tuple[str, ...] = ()
     claims: dict[str, Any] | None = None
     idp: str | None = None
+    # The ``org`` parameter as sent (an organization id or slug); checked at issue time.
+    org: str | None = None
 
     @property
     def scope(self) -> str:
