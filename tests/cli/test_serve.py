@@ -108,3 +108,18 @@ def test_the_access_log_never_records_query_strings(tmp_path, sqlite_url):
     log = server.log.read_text()
     assert "GET /api/v1/auth/me" in log
     assert "should-not-be-logged" not in log and "secret-looking-value" not in log
+
+
+def test_the_access_log_masks_tokens_carried_in_paths(tmp_path, sqlite_url):
+    """`/invite/<token>` carries its secret in the path, which Hypercorn does log."""
+    token = "A" * 43
+    server = start_server(tmp_path, sqlite_url)
+    try:
+        httpx.get(f"{server.url}/invite/{token}")
+        httpx.get(f"{server.url}/.well-known/openid-configuration")
+    finally:
+        server.process.terminate()
+        server.process.wait(10)
+    log = server.log.read_text()
+    assert "GET /invite/" in log and "openid-configuration" in log
+    assert token not in log

@@ -42,14 +42,16 @@ from portico.api.schemas import (
     RecoverRequest,
     RecoveryKeyOut,
     RefreshRequest,
+    Registration,
     SessionOut,
     TokenOut,
     UserOut,
 )
 from portico.audit.recorder import record
-from portico.errors import Forbidden, PorticoError
+from portico.errors import Forbidden, PorticoError, ValidationFailed
 from portico.http import services
 from portico.http.rate_limit import limiter, lockout_policy
+from portico.orgs.invites import InviteUnavailable, accept_with_new_account
 from portico.protocol.authlib_bridge import build_request
 from portico.protocol.first_party import SYSTEM_CLIENT_ID, issue_session_tokens
 from portico.storage.models import User
@@ -111,23 +113,52 @@ async def setup(data: NewAccount) -> tuple[UserOut, int]:
 
 
 @bp.post("/register")
-@validate_request(NewAccount)
+@validate_request(Registration)
 @validate_response(UserOut, 201)
 @document_response(Problem, 400)
 @document_response(Problem, 403)
+@document_response(Problem, 404)
 @document_response(Problem, 409)
+@document_response(Problem, 410)
 @document_response(Problem, 429)
-async def register(data: NewAccount) -> tuple[UserOut, int]:
-    """Self-service sign-up, per ``PORTICO_REGISTRATION``: ``open`` makes a member of the
-    default organization; ``invite`` and ``closed`` refuse (403) — invites are accepted
-    through their own link once organizations and invites exist."""
+async def register(data: Registration) -> tuple[UserOut, int] | Response:
+    """Create an account. With ``invite_token`` it registers through that invitation in
+    any registration mode (an admin decided): the account gets the invited, verified
+    email and joins the inviting organization; 404 for an unknown token, 410 for a used,
+    cancelled or expired one. Without it, per ``PORTICO_REGISTRATION``: ``open`` makes a
+    member of the default organization (``single`` tenancy) or, in ``multi``, a new
+    organization named by ``organization`` that the person owns; ``invite`` and
+    ``closed`` answer 403."""
+    svc = services()
     await limiter().hit("sensitive", client_ip() or "-")
-    policy = services().settings.registration
+    if data.invite_token is not None:
+        try:
+            accepted = await accept_with_new_account(
+                svc.db, data.invite_token, username=data.username, password=data.password,
+                name=data.name, email=data.email, policy=password_policy(),
+                rounds=svc.settings.bcrypt_rounds, ip=client_ip())
+        except InviteUnavailable as exc:
+            unknown = exc.state == "unknown"
+            return problem_response(404 if unknown else 410,
+                                    "Unknown invitation" if unknown else "Invitation unusable",
+                                    exc.message, kind=f"invite-{exc.state}")
+        return UserOut.of(accepted.user), 201
+    policy = svc.settings.registration
     if policy == "closed":
         raise Forbidden("Registration is closed on this server.")
     if policy == "invite":
         raise Forbidden("Registration requires an invitation.")
-    user = await _new_account(data, role="member", audit_action="user.registered")
+    if data.email is None:
+        raise ValidationFailed("email required", {"email": "Field required"})
+    multi = svc.settings.tenancy == "multi"
+    if multi and not (data.organization or "").strip():
+        raise ValidationFailed("organization required",
+                               {"organization": "the name of your new organization"})
+    user = await create_user(
+        svc.db, username=data.username, email=data.email, password=data.password,
+        name=data.name, policy=password_policy(), role="member",
+        new_org_name=data.organization if multi else None, rounds=svc.settings.bcrypt_rounds,
+        audit_action="user.registered", ip=client_ip())
     return UserOut.of(user), 201
 
 

@@ -41,6 +41,18 @@ class NewAccount(BaseModel):
     name: str | None = Field(default=None, max_length=200)
 
 
+class Registration(NewAccount):
+    """``register``: a new account. ``invite_token`` (the last part of an invitation
+    link) registers through that invite: the account gets the invited email (``email``
+    may then be omitted) and joins the inviting organization. Otherwise, in
+    multi-tenant mode, ``organization`` names the new organization the person will own.
+    """
+
+    email: str | None = Field(default=None, min_length=1, max_length=320)  # type: ignore[assignment]
+    organization: str | None = Field(default=None, max_length=200)
+    invite_token: str | None = Field(default=None, min_length=1, max_length=200)
+
+
 class LoginRequest(BaseModel):
     """A username (or email) and password."""
 
