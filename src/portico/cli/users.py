@@ -1,9 +1,12 @@
-"""``portico admin create`` and ``portico user create|list|disable``."""
+"""``portico admin create`` and ``portico user create|list|update|disable|enable|delete|
+unlock|reset-password``. The host operator acts on every organization
+(``admin_users.host_actor``); audit events name no actor and say ``via=cli``."""
 
 from __future__ import annotations
 
 import click
 
+from portico.accounts import admin_users
 from portico.accounts.passwords import PasswordPolicy
 from portico.accounts.users import create_user
 from portico.cli.common import emit, read_secret_stdin, run_with_services
@@ -158,21 +161,86 @@ def user_list(as_json: bool) -> None:
     )
 
 
+def account(view: admin_users.AccountView) -> dict[str, object]:
+    """An account as the CLI prints it (``--json``)."""
+    u = view.user
+    return {"id": u.id, "username": u.username, "email": u.email,
+            "email_verified": u.email_verified, "name": u.name, "disabled": u.disabled,
+            "locked": is_locked(u), "must_change_password": u.must_change_password,
+            "roles": [f"{o.slug}:{m.role}{'(owner)' if m.is_owner else ''}"
+                      for m, o in view.memberships]}
+
+
+@user.command("update")
+@click.argument("user_ref", metavar="USER")
+@click.option("--username", default=None)
+@click.option("--email", default=None, help="A new address is unverified unless "
+              "--email-verified is given too.")
+@click.option("--name", default=None, help="Display name ('' clears it).")
+@click.option("--email-verified/--email-unverified", "email_verified", default=None)
+@click.option("--json", "as_json", is_flag=True)
+def user_update(user_ref: str, username: str | None, email: str | None, name: str | None,
+                email_verified: bool | None, as_json: bool) -> None:
+    """Change a user's username, email, display name or email verification."""
+    changes = {k: v for k, v in {"username": username, "email": email, "name": name,
+                                 "email_verified": email_verified}.items() if v is not None}
+    if not changes:
+        raise click.UsageError("nothing to change: give --username, --email, --name or "
+                               "--email-verified/--email-unverified")
+
+    async def work(svc: Services) -> dict[str, object]:
+        found = await find_user(svc, user_ref)
+        view = await admin_users.update_account(svc.db, admin_users.host_actor(), found.id,
+                                                changes)
+        return account(view)
+
+    emit(run_with_services(work), as_json, lambda d: f"updated {d['username']} ({d['id']})")
+
+
+def _set_disabled(user_ref: str, disabled: bool, as_json: bool) -> None:
+    async def work(svc: Services) -> dict[str, object]:
+        found = await find_user(svc, user_ref)
+        view = await admin_users.set_disabled(svc.db, admin_users.host_actor(), found.id,
+                                              disabled)
+        return account(view)
+
+    verb = "disabled" if disabled else "enabled"
+    emit(run_with_services(work), as_json, lambda d: f"{verb} {d['username']} ({d['id']})")
+
+
 @user.command("disable")
-@click.argument("user_id")
-def user_disable(user_id: str) -> None:
-    """Disable a user: sign-in and token use stop at once."""
+@click.argument("user_ref", metavar="USER")
+@click.option("--json", "as_json", is_flag=True)
+def user_disable(user_ref: str, as_json: bool) -> None:
+    """Disable a user (id, username or email): sign-in stops, and every session,
+    token and API key of theirs is revoked at once."""
+    _set_disabled(user_ref, True, as_json)
 
-    async def work(svc: Services) -> None:
-        from portico.audit.recorder import record
 
-        async with svc.db.session() as session:
-            if not await Users(session).set_disabled(user_id, True):
-                raise NotFound(f"no user {user_id}")
-            await record(session, "user.disabled", target=f"user:{user_id}", via="cli")
+@user.command("enable")
+@click.argument("user_ref", metavar="USER")
+@click.option("--json", "as_json", is_flag=True)
+def user_enable(user_ref: str, as_json: bool) -> None:
+    """Let a disabled user sign in again."""
+    _set_disabled(user_ref, False, as_json)
 
-    run_with_services(work)
-    click.echo(f"disabled {user_id}")
+
+@user.command("delete")
+@click.argument("user_ref", metavar="USER")
+@click.option("--yes", is_flag=True, help="Confirm: deleting an account cannot be undone.")
+@click.option("--json", "as_json", is_flag=True)
+def user_delete(user_ref: str, yes: bool, as_json: bool) -> None:
+    """Delete a user and everything of theirs. Refused for an organization's owner
+    (transfer ownership first) and for the last admin of an organization."""
+    if not yes:
+        raise click.UsageError("deleting an account cannot be undone: add --yes")
+
+    async def work(svc: Services) -> dict[str, object]:
+        found = await find_user(svc, user_ref)
+        await admin_users.delete_account(svc.db, admin_users.host_actor(), found.id)
+        return {"id": found.id, "username": found.username, "deleted": True}
+
+    emit(run_with_services(work), as_json, lambda d: f"deleted {d['username']} ({d['id']})")
 
 
 @user.command("unlock")
