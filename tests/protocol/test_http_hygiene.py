@@ -173,3 +173,21 @@ async def test_nul_and_unicode_input_is_refused_cleanly_on_every_database(databa
                 assert response.status_code < 500, (path, value)
         response = await client.get("/authorize", query_string={"client_id": "a\x00"})
         assert response.status_code == 400
+
+
+@pytest.mark.parametrize("body", [b'{"username": "\xbd", "password": "x"}',
+                                  b'{"username": "a\\u0000b", "password": "x"}',
+                                  b'{"username": "a\\U0000b", "password": "x"}'])
+async def test_json_bodies_that_no_database_can_store_are_a_400_problem(app, body):
+    for path in ("/api/v1/auth/login", "/api/v1/auth/setup", "/api/v1/admin/users"):
+        response = await app.test_client().post(
+            path, data=body, headers={"Content-Type": "application/json"})
+        assert response.status_code == 400, (path, await response.get_data())
+        assert response.headers["Content-Type"] == "application/problem+json"
+        assert "body" in (await response.get_json())["errors"]
+
+
+async def test_a_405_under_the_api_says_which_methods_are_allowed(app):
+    response = await app.test_client().put("/api/v1/auth/login", json={})
+    assert response.status_code == 405
+    assert "POST" in response.headers["Allow"]

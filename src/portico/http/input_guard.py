@@ -8,6 +8,7 @@ from quart import request
 from portico.errors import ValidationFailed
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
 def _bad(values: object) -> str | None:
@@ -24,3 +25,16 @@ async def reject_unstorable_input() -> None:
         bad = _bad(await request.form)
     if bad is not None:
         raise ValidationFailed("a parameter contains a NUL character", {bad: "not allowed"})
+    if request.method in BODY_METHODS and request.is_json:
+        await _check_json_body()
+
+
+async def _check_json_body() -> None:
+    """JSON must be UTF-8 (RFC 8259 §8.1) and may not smuggle NUL in as ``\\u0000``."""
+    raw = await request.get_data(cache=True, as_text=False)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationFailed("the body is not UTF-8", {"body": "not valid UTF-8"}) from None
+    if "\x00" in text or "\\u0000" in text.lower():
+        raise ValidationFailed("the body contains a NUL character", {"body": "NUL not allowed"})

@@ -67,6 +67,7 @@ def _config() -> InviteConfig:
 @document_response(Problem, 400)
 @document_response(Problem, 403)
 @document_response(Problem, 409)
+@document_response(Problem, 401)
 async def invite_create(data: InviteRequest) -> tuple[InviteCreated, int]:
     """Invite an email address into an organization. The answer holds the link; it is
     also mailed when SMTP is configured (``emailed``), and a mail failure keeps the
@@ -88,6 +89,7 @@ async def invite_create(data: InviteRequest) -> tuple[InviteCreated, int]:
 @validate_response(InvitePage)
 @document_response(Problem, 400)
 @document_response(Problem, 403)
+@document_response(Problem, 401)
 async def invite_list(query_args: InviteQuery) -> InvitePage:
     """Invites of the organizations the caller administers, newest first; filter by
     ``organization`` (id or slug) and ``status``."""
@@ -121,6 +123,8 @@ async def invite_list(query_args: InviteQuery) -> InvitePage:
 @admin()
 @validate_response(InviteOut)
 @document_response(Problem, 404)
+@document_response(Problem, 401)
+@document_response(Problem, 403)
 async def invite_show(invite_id: str) -> InviteOut:
     """One invite (without its link: see ``/link``)."""
     invite, org = await get_invite(services().db, _actor(), invite_id)
@@ -133,6 +137,8 @@ async def invite_show(invite_id: str) -> InviteOut:
 @validate_response(InviteLink)
 @document_response(Problem, 404)
 @document_response(Problem, 409)
+@document_response(Problem, 401)
+@document_response(Problem, 403)
 async def invite_link_again(invite_id: str) -> InviteLink:
     """The link of a pending invite, to share it again; audited as ``invite.link_viewed``.
     409 once the invite was accepted, cancelled or expired. Needs a read-write
@@ -145,6 +151,8 @@ async def invite_link_again(invite_id: str) -> InviteLink:
 @admin(write=True)
 @document_response(Problem, 404)
 @document_response(Problem, 409)
+@document_response(Problem, 401)
+@document_response(Problem, 403)
 async def invite_cancel(invite_id: str) -> Response:
     """Cancel an invite: its link stops working at once. 409 if it was accepted."""
     await cancel_invite(services().db, _actor(), invite_id)
