@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from portico.crypto.secretbox import SecretBox, parse_master_key
 from portico.crypto.signing_keys import KeyService
+from portico.policy import PolicyStore
 from portico.protocol.authlib_bridge import ProtocolBridge
 from portico.protocol.fetch import Fetcher
 from portico.settings import Settings, SettingsError
@@ -33,6 +34,7 @@ class Services:
     bridge: ProtocolBridge
     csrf_key: bytes
     limiter: RateLimiter
+    policy: PolicyStore  # admin-set authentication policy over ``settings`` (portico.policy)
 
 
 def master_key(settings: Settings) -> bytes:
@@ -69,4 +71,5 @@ def build_services(settings: Settings) -> Services:
     csrf_key = hmac.new(key, b"portico-csrf-v1", hashlib.sha256).digest()
     from portico.http.rate_limit import RateLimiter
 
-    return Services(settings, db, box, keys, fetcher, bridge, csrf_key, RateLimiter(settings))
+    return Services(settings, db, box, keys, fetcher, bridge, csrf_key, RateLimiter(settings),
+                    PolicyStore(settings, db))

@@ -29,16 +29,29 @@ def _line(event: dict[str, object]) -> str:
 
 @audit.command("tail")
 @click.option("--limit", "-n", type=click.IntRange(1, 10000), default=20, show_default=True)
-@click.option("--action", default=None, help="Only this action, e.g. login.failed.")
+@click.option("--action", default=None,
+              help="Only this action (login.failed), or a prefix ending in * (login.*).")
+@click.option("--org", default=None, metavar="SLUG", help="Only this organization (slug or id).")
+@click.option("--actor", default=None, metavar="USER_ID", help="Only events by this user.")
+@click.option("--outcome", default=None, help="Only this outcome (success, failure...).")
 @click.option("--json", "as_json", is_flag=True)
-def audit_tail(limit: int, action: str | None, as_json: bool) -> None:
+def audit_tail(limit: int, action: str | None, org: str | None, actor: str | None,
+               outcome: str | None, as_json: bool) -> None:
     """Print the newest events, oldest first (like tail)."""
+    prefix = action[:-1] if action and action.endswith("*") else None
 
     async def work(svc: Services) -> list[dict[str, object]]:
-        from portico.storage.repositories.audit import AuditLog
+        from portico.clients import named_org
+        from portico.storage.repositories.audit import AuditFilter, AuditLog
+        from portico.storage.scope import OrgScope
 
+        everything = OrgScope.everything()
         async with svc.db.session() as session:
-            events = await AuditLog(session).recent(limit=limit, action=action)
+            org_id = (await named_org(session, everything, org)).id if org else None
+            where = AuditFilter(actor_id=actor, org_id=org_id, outcome=outcome,
+                                action=None if prefix is not None else action or None,
+                                action_prefix=prefix)
+            events = await AuditLog(session).page(everything, where, limit=limit)
         return [
             {
                 "id": e.id,

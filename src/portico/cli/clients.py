@@ -6,12 +6,13 @@ import json
 
 import click
 
-from portico.audit.recorder import record
 from portico.cli.common import emit, run_with_services
-from portico.clients import AUTH_METHODS, GRANT_TYPES, register_client
-from portico.errors import NotFound
+from portico.clients import AUTH_METHODS, GRANT_TYPES, owner_org, register_client, remove_client
+from portico.errors import Forbidden
+from portico.protocol.first_party import SYSTEM_CLIENT_ID
 from portico.services import Services
 from portico.storage.repositories.clients import Clients
+from portico.storage.scope import OrgScope
 
 
 @click.group()
@@ -64,6 +65,8 @@ def client() -> None:
     help="Allowed request_uri (a value ending in / allows that prefix).",
 )
 @click.option("--client-id", default=None, help="Choose the client_id (default: random).")
+@click.option("--org", "org", default=None, metavar="SLUG",
+              help="Organization (slug or id) that owns the client (default: instance-wide).")
 @click.option("--json", "as_json", is_flag=True)
 def client_add(
     name: str,
@@ -79,12 +82,14 @@ def client_add(
     jwks_uri: str | None,
     request_uris: tuple[str, ...],
     client_id: str | None,
+    org: str | None,
     as_json: bool,
 ) -> None:
     """Register a client; prints the secret once."""
     jwks = json.load(jwks_file) if jwks_file else None  # type: ignore[arg-type]
 
     async def work(svc: Services) -> dict[str, object]:
+        org_id = await owner_org(svc.db, OrgScope.everything(), org)
         reg = await register_client(
             svc.db,
             name=name,
@@ -100,6 +105,8 @@ def client_add(
             jwks_uri=jwks_uri,
             request_uris=list(request_uris),
             client_id=client_id,
+            org_id=org_id,
+            via="cli",
         )
         return {"client_id": reg.client.id, "client_secret": reg.secret}
 
@@ -127,6 +134,7 @@ def client_list(as_json: bool) -> None:
                     "redirect_uris": c.redirect_uris,
                     "grant_types": c.grant_types,
                     "first_party": c.first_party,
+                    "org_id": c.org_id,
                 }
                 for c in await Clients(session).list()
             ]
@@ -151,10 +159,9 @@ def client_remove(client_id: str) -> None:
     """Delete a client and everything issued to it."""
 
     async def work(svc: Services) -> None:
-        async with svc.db.session() as session:
-            if not await Clients(session).remove(client_id):
-                raise NotFound(f"no client {client_id}")
-            await record(session, "client.removed", target=f"client:{client_id}", via="cli")
+        if client_id == SYSTEM_CLIENT_ID:
+            raise Forbidden(f"{SYSTEM_CLIENT_ID} is Portico's own client; it cannot be removed")
+        await remove_client(svc.db, OrgScope.everything(), client_id, via="cli")
 
     run_with_services(work)
     click.echo(f"removed {client_id}")

@@ -26,8 +26,11 @@ def settings_or_exit() -> Settings:
         sys.exit(2)
 
 
-def run_with_services(fn: Callable[[Services], Awaitable[T]]) -> T:
-    """Build services, run ``fn``, dispose the engine; domain errors exit cleanly."""
+def run_with_services(fn: Callable[[Services], Awaitable[T]], *, policy: bool = True) -> T:
+    """Build services, run ``fn``, dispose the engine; domain errors exit cleanly.
+
+    ``policy`` applies the authentication policy admins stored in the database (off for
+    the commands that create or migrate the schema it lives in)."""
     settings = settings_or_exit()
 
     async def main() -> T:
@@ -35,7 +38,11 @@ def run_with_services(fn: Callable[[Services], Awaitable[T]]) -> T:
             svc = build_services(settings)
         except SettingsError as exc:
             raise click.ClickException(str(exc)) from None
+        from portico.policy import install_policy
+
         try:
+            if policy:
+                await install_policy(svc)
             return await fn(svc)
         finally:
             await svc.fetcher.aclose()

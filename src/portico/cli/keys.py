@@ -59,9 +59,23 @@ def keys_list(as_json: bool) -> None:
 def keys_rotate(algs: tuple[str, ...], as_json: bool) -> None:
     """Promote the published next key, retire the current one, publish a new next key."""
 
+    chosen = algs or SUPPORTED_ALGS
+
     async def work(svc: Services) -> list[dict[str, object]]:
+        from sqlalchemy.ext.asyncio import AsyncSession
+
+        from portico.audit.recorder import record
+
         await svc.keys.ensure_keys()
-        return [_row(k) for k in await svc.keys.rotate(algs or SUPPORTED_ALGS)]
+
+        async def rotate(session: AsyncSession) -> list[dict[str, object]]:
+            rows = await svc.keys.rotate(chosen, session=session)
+            activated = [k.kid[:12] for k in rows if k.status == "active" and k.alg in chosen]
+            await record(session, "keys.rotated", target="signing_keys", algs=list(chosen),
+                         activated=activated, via="cli")
+            return [_row(k) for k in rows]
+
+        return await svc.db.run(rotate)
 
     emit(run_with_services(work), as_json, _human)
 

@@ -50,7 +50,7 @@ def serve(host: str, port: int, workers: int, certfile: str | None, keyfile: str
         async with svc.db.session() as session:
             await ensure_system_client(session)
 
-    run_with_services(prepare)
+    run_with_services(prepare, policy=False)
     config = Config()
     config.application_path = "portico.app:create_app()"
     config.bind = [f"{host}:{port}"]

@@ -27,7 +27,7 @@ def init() -> None:
         click.echo(f"database at revision {await current_revision(svc.db)}")
         click.echo(f"signing keys: {len(created)} created" if created else "signing keys: ok")
 
-    run_with_services(work)
+    run_with_services(work, policy=False)
 
 
 @click.group()
@@ -43,7 +43,7 @@ def db_upgrade() -> None:
         await upgrade(svc.db)
         click.echo(f"database at revision {await current_revision(svc.db)}")
 
-    run_with_services(work)
+    run_with_services(work, policy=False)
 
 
 COMMANDS = [init, db]

@@ -102,8 +102,12 @@ class KeyService:
         self._cache = None
         return created
 
-    async def rotate(self, algs: tuple[str, ...] = SUPPORTED_ALGS) -> list[SigningKey]:
-        """Promote next → active, retire the active key, publish a new next key."""
+    async def rotate(self, algs: tuple[str, ...] = SUPPORTED_ALGS, *,
+                     session: AsyncSession | None = None) -> list[SigningKey]:
+        """Promote next → active, retire the active key, publish a new next key.
+
+        Given ``session``, the rotation joins the caller's transaction (so its audit
+        event commits or rolls back with it); otherwise it runs in its own."""
 
         async def work(session: AsyncSession) -> list[SigningKey]:
             now = utcnow()
@@ -124,7 +128,7 @@ class KeyService:
             await session.flush()
             return await repo.all()
 
-        rows = await self.db.run(work)
+        rows = await work(session) if session is not None else await self.db.run(work)
         self._cache = None
         return rows
 
