@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 from quart import Quart, Response, g, request
@@ -17,8 +18,10 @@ from werkzeug.exceptions import HTTPException
 
 from portico import __version__
 from portico.api import api_blueprints
+from portico.api.openapi import ApiDocument
 from portico.errors import PorticoError, RateLimited
-from portico.http import cors, health, input_guard, metrics, security_headers
+from portico.http import access_log, cors, health, input_guard, metrics, security_headers
+from portico.policy import install_policy
 from portico.protocol.errors import OAuthError, ServerError
 from portico.protocol.first_party import ensure_system_client
 from portico.services import Services, build_services
@@ -58,12 +61,15 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from portico.web import (  # noqa: F401 - routes
         account,
         account_keys,
+        account_links,
         consent,
         forced_change,
         home,
+        invite,
         login,
         logout,
         recover,
+        register,
         setup,
     )
     from portico.web.blueprint import bp as web_bp
@@ -74,13 +80,41 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     QuartSchema(
         app,
         openapi_path="/api/v1/openapi.json",
+        openapi_provider_class=ApiDocument,
         redoc_ui_path=None,
         scalar_ui_path=None,
         swagger_ui_path=None,
-        info={"title": "Portico API", "version": __version__},
+        info={
+            "title": "Portico API",
+            "version": __version__,
+            "summary": "First-party auth and admin API of a Portico OpenID Connect provider.",
+            "description": (
+                "Sign in with `POST /api/v1/auth/login` and send the `access_token` as "
+                "`Authorization: Bearer …` (a personal API key `pk_…` works the same way; "
+                "browsers may use the session cookie instead, and a route that documents it "
+                "takes `?token=` or `?api_key=`). Refresh tokens rotate through "
+                "`POST /api/v1/auth/refresh`. Every error is an RFC 9457 problem "
+                "(`application/problem+json`: `type`, `title`, `status`, `detail`, and "
+                "`errors` naming each field at fault). Admin routes need the admin role and "
+                "see only the organizations the caller administers."
+            ),
+            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
+        },
+        servers=[{"url": settings.issuer.rstrip("/"), "description": "This Portico instance"}],
+        tags=[
+            {"name": "auth", "description": "Sign-in, tokens, sessions, API keys, passwords."},
+            {"name": "admin", "description": "Users, organizations, clients, keys, audit log "
+                                             "(admin role required)."},
+            {"name": "external-auth", "description": "Signing in through an upstream identity "
+                                                     "provider."},
+        ],
+        # quart-schema 0.25 takes no "description" on a security scheme (its base class is
+        # not a dataclass): info.description says what each credential is.
         security_schemes={
             "bearer": {"type": "http", "scheme": "bearer"},
             "session": {"type": "apiKey", "in_": "cookie", "name": "portico_session"},
+            "token_query": {"type": "apiKey", "in_": "query", "name": "token"},
+            "api_key_query": {"type": "apiKey", "in_": "query", "name": "api_key"},
         },
     )
     for blueprint in api_blueprints():
@@ -88,10 +122,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # Probes and metrics: GET only, no CSRF, no rate limit (the limiter is opt-in per route).
     app.register_blueprint(health.bp)
     metrics.install(app, serve_endpoint=settings.metrics_enabled)
+    access_log.install()
 
     @app.before_request
     async def _start() -> Response | None:
         g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
+        await install_policy(svc)  # admin-set policy, re-read at most every second
         await input_guard.reject_unstorable_input()
         return await cors.preflight()
 
@@ -149,7 +185,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if request.path.startswith("/api/"):
             from portico.api.problems import problem_response
 
-            return problem_response(status, err.name, err.description)
+            allow = {k: v for k, v in err.get_headers() if k == "Allow"}
+            return problem_response(status, err.name, err.description, headers=allow)
         if _wants_json():
             from portico.protocol.routes import json_response
 
@@ -203,7 +240,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         from portico.storage import maintenance
 
         await noop.bootstrap(settings, svc.db)
-        cleaner = maintenance.start_background(svc.db, settings.maintenance_interval)
+        cleaner = maintenance.start_background(
+            svc.db, settings.maintenance_interval,
+            maintenance.Retention(invites=timedelta(seconds=settings.invite_ttl)))
         yield
         await maintenance.stop_background(cleaner)
         await svc.fetcher.aclose()

@@ -106,6 +106,16 @@ class Settings(BaseSettings):
     interaction_ttl: int = Field(
         600, ge=60, description="How long a pending login/consent step stays valid, seconds."
     )
+    upstream_flow_ttl: int = Field(
+        600, ge=60, le=3600,
+        description="How long a sign-in through an upstream identity provider may take, "
+        "seconds (its state, nonce and PKCE verifier are then discarded).",
+    )
+    upstream_timeout: float = Field(
+        10.0, gt=0, le=10,
+        description="Timeout of each request to an upstream identity provider (discovery, "
+        "JWKS, token, userinfo), seconds; at most 10.",
+    )
     password_min_length: int = Field(8, ge=8, le=128, description="Minimum password length.")
     password_require_classes: bool = Field(
         True, description="Require upper case, lower case and a digit in new passwords."

@@ -18,6 +18,7 @@ FORBIDDEN = {
                 "portico.cli", "portico.app", "quart"),
     "crypto": ("portico.protocol", "portico.web", "portico.api", "portico.cli", "quart"),
     "accounts": ("portico.protocol", "portico.web", "portico.api", "portico.cli", "quart"),
+    "federation": ("portico.web", "portico.api", "portico.cli", "quart"),
     "orgs": ("portico.protocol", "portico.web", "portico.api", "portico.cli", "quart"),
     "audit": ("portico.protocol", "portico.web", "portico.api", "quart"),
     "protocol": ("portico.web", "portico.api", "portico.cli"),

@@ -8,7 +8,7 @@ from quart import Blueprint
 
 def api_blueprints() -> list[Blueprint]:
     """Every /api/v1 blueprint, in registration order."""
-    from portico.api import auth, auth_credentials  # noqa: F401 - routes on auth.bp
+    from portico.api import auth, auth_credentials, external_auth  # noqa: F401 - routes
     from portico.api.admin import load_routes
 
-    return [auth.bp, load_routes()]
+    return [auth.bp, external_auth.bp, load_routes()]

@@ -23,9 +23,12 @@ def maintenance_run(as_json: bool) -> None:
     """Delete expired sessions, codes, tokens, login requests and retired keys."""
 
     async def work(svc: Services) -> dict[str, object]:
-        from portico.storage.maintenance import run_pass
+        from datetime import timedelta
 
-        counts = await run_pass(svc.db)
+        from portico.storage.maintenance import Retention, run_pass
+
+        retention = Retention(invites=timedelta(seconds=svc.settings.invite_ttl))
+        counts = await run_pass(svc.db, retention=retention)
         return {"ran": counts is not None, "deleted": counts or {}}
 
     def human(data: dict[str, object]) -> str:

@@ -21,7 +21,9 @@ What stays on purpose:
   row so the tokens it produced can be revoked (RFC 6749 §4.1.2);
 * rotated refresh tokens until they expire: reuse of a rotated link revokes its
   family, which needs the row;
-* audit events, users, clients and consents: those are records, not leftovers.
+* audit events, users, clients and consents: those are records, not leftovers;
+* finished invites (accepted, cancelled or expired) for ``Retention.invites`` after
+  they finished, so admins can still see what became of an invitation.
 """
 
 from __future__ import annotations
@@ -45,11 +47,13 @@ from portico.storage.db import Database
 from portico.storage.models import (
     AccessToken,
     AuthorizationCode,
+    Invite,
     Lease,
     PendingAuthorization,
     RefreshToken,
     Session,
     SigningKey,
+    UpstreamLoginFlow,
     UsedAssertion,
 )
 from portico.storage.models.base import utcnow
@@ -61,13 +65,28 @@ BATCH_SIZE = 500
 
 
 @dataclass(frozen=True)
+class Retention:
+    """How long finished rows that admins look at stay before they go (the server passes
+    its settings; the default is the default ``invite_ttl``)."""
+
+    invites: timedelta = timedelta(days=7)
+
+
+@dataclass(frozen=True)
 class Rule:
-    """Rows of one table that may go: ``condition(now)`` over the model's primary key."""
+    """Rows of one table that may go: ``condition(cutoff)`` over the model's primary key.
+
+    ``cutoff`` is now, or ``now - kept(retention)`` for rows kept a while after they
+    finished."""
 
     name: str
     model: Any
     key: Any
     condition: Callable[[datetime], ColumnElement[bool]]
+    kept: Callable[[Retention], timedelta] | None = None
+
+    def cutoff(self, now: datetime, retention: Retention) -> datetime:
+        return now - self.kept(retention) if self.kept else now
 
 
 RULES: tuple[Rule, ...] = (
@@ -86,6 +105,14 @@ RULES: tuple[Rule, ...] = (
          lambda now: UsedAssertion.expires_at < now),
     Rule("signing_keys", SigningKey, SigningKey.kid,
          lambda now: (SigningKey.status == "retired") & (SigningKey.expires_at < now)),
+    # A consumed upstream login flow is never needed again: its state is single use.
+    Rule("upstream_login_flows", UpstreamLoginFlow, UpstreamLoginFlow.id,
+         lambda now: or_(UpstreamLoginFlow.expires_at < now,
+                         UpstreamLoginFlow.consumed_at.is_not(None))),
+    Rule("invites", Invite, Invite.id,
+         lambda cutoff: or_(Invite.expires_at < cutoff, Invite.accepted_at < cutoff,
+                            Invite.cancelled_at < cutoff),
+         kept=lambda retention: retention.invites),
 )
 
 
@@ -136,21 +163,21 @@ async def release_lease(db: Database, holder: str, name: str = LEASE_NAME) -> No
     await db.run(give_up)
 
 
-async def _purge_rule(db: Database, rule: Rule, now: datetime, batch: int,
+async def _purge_rule(db: Database, rule: Rule, cutoff: datetime, batch: int,
                       stop: asyncio.Event | None) -> int:
     deleted = 0
     while stop is None or not stop.is_set():
 
         async def one_batch(session: AsyncSession) -> tuple[int, int]:
             ids = list(
-                (await session.execute(select(rule.key).where(rule.condition(now)).limit(batch)))
+                (await session.execute(select(rule.key).where(rule.condition(cutoff)).limit(batch)))
                 .scalars()
             )
             if not ids:
                 return 0, 0
             result = await session.execute(
                 delete(rule.model)
-                .where(rule.key.in_(ids), rule.condition(now))
+                .where(rule.key.in_(ids), rule.condition(cutoff))
                 .execution_options(synchronize_session=False)
             )
             return len(ids), int(result.rowcount or 0)
@@ -163,21 +190,25 @@ async def _purge_rule(db: Database, rule: Rule, now: datetime, batch: int,
 
 
 async def purge(db: Database, *, now: datetime | None = None, batch: int = BATCH_SIZE,
-                stop: asyncio.Event | None = None) -> dict[str, int]:
+                stop: asyncio.Event | None = None,
+                retention: Retention | None = None) -> dict[str, int]:
     """Delete every leftover row now (or until ``stop`` is set, between batches);
     returns how many rows went, per table."""
     now = now or utcnow()
-    return {rule.name: await _purge_rule(db, rule, now, batch, stop) for rule in RULES}
+    kept = retention or Retention()
+    return {rule.name: await _purge_rule(db, rule, rule.cutoff(now, kept), batch, stop)
+            for rule in RULES}
 
 
 async def run_pass(db: Database, holder: str | None = None, lease_ttl: int = 300,
-                   stop: asyncio.Event | None = None) -> dict[str, int] | None:
+                   stop: asyncio.Event | None = None,
+                   retention: Retention | None = None) -> dict[str, int] | None:
     """One maintenance pass under the lease; None when another instance is running one."""
     holder = holder or new_holder()
     if not await acquire_lease(db, holder, lease_ttl):
         return None
     try:
-        counts = await purge(db, stop=stop)
+        counts = await purge(db, stop=stop, retention=retention)
     finally:
         await release_lease(db, holder)
     if any(counts.values()):
@@ -194,9 +225,11 @@ class Background:
     batches notices the event at once; only one stuck past ``grace`` is cancelled.
     """
 
-    def __init__(self, db: Database, interval: int) -> None:
+    def __init__(self, db: Database, interval: int,
+                 retention: Retention | None = None) -> None:
         self.db = db
         self.interval = interval
+        self.retention = retention
         self.stopping = asyncio.Event()
         self.passes = 0
         self.task = asyncio.create_task(self._loop(), name="portico-maintenance")
@@ -211,7 +244,7 @@ class Background:
                 pass
             try:
                 await run_pass(self.db, holder, lease_ttl=max(60, self.interval),
-                               stop=self.stopping)
+                               stop=self.stopping, retention=self.retention)
                 self.passes += 1
             except Exception:
                 # A failed pass (database briefly away, ...) must never take the server down.
@@ -229,11 +262,12 @@ class Background:
                 await self.task
 
 
-def start_background(db: Database, interval: int) -> Background | None:
+def start_background(db: Database, interval: int,
+                     retention: Retention | None = None) -> Background | None:
     """Start the periodic loop (every ``interval`` seconds; 0 disables it)."""
     if interval <= 0:
         return None
-    return Background(db, interval)
+    return Background(db, interval, retention)
 
 
 async def stop_background(loop: Background | None) -> None:

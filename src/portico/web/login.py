@@ -111,3 +111,48 @@ async def login_submit() -> Response:
     response = redirect(resume_url(ticket.pending.id) if ticket else back, 303)
     set_session_cookie(response, started.cookie)
     return response
+
+
+# --- upstream providers: buttons, /authorize?idp=…, home-realm discovery ---------------
+
+
+@bp.before_request
+async def _federation_on_login() -> Response | None:
+    """On /login only: list the enabled providers for the buttons
+    (``g.login_providers``); a pending request's ``idp`` hint skips the page and goes
+    straight upstream; an email whose domain a provider lists, sent without a password,
+    goes to that provider (home-realm discovery)."""
+    if request.path != "/login":
+        return None
+    from quart import g
+
+    from portico.federation.providers import (
+        enabled_providers,
+        provider_for_email,
+        public_view,
+        start_url,
+    )
+
+    rows = await enabled_providers(services().db)
+    g.login_providers = [public_view(r) for r in rows]
+    g.login_sso_domains = any(r.email_domains for r in rows)
+    if not rows:
+        return None
+    if request.method == "GET":
+        ticket = await load_ticket(request.args.get("ticket"))
+        idp = ticket.request.idp if ticket and request.args.get("select") != "1" else None
+        if ticket and idp and any(r.slug == idp for r in rows):
+            return redirect(start_url(idp, ticket=ticket.pending.id), 303)
+        return None
+    form = await request.form
+    login = form.get("username", "")[:MAX_FIELD].strip()
+    if form.get("action") == "continue" or form.get("password"):
+        return None
+    match = provider_for_email(rows, login)
+    if match is None:
+        return None
+    await verify_csrf()
+    ticket_id = form.get("ticket") or None
+    return redirect(start_url(match.slug, ticket=ticket_id, login_hint=login,
+                              return_to=None if ticket_id else local_path(form.get("next"))),
+                    303)

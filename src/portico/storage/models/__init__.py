@@ -4,6 +4,11 @@ from portico.storage.models.audit import AuditEvent
 from portico.storage.models.base import Base
 from portico.storage.models.clients import Client
 from portico.storage.models.credentials import ApiKey, Lease, RecoveryKey
+from portico.storage.models.federation import (
+    FederatedIdentity,
+    IdentityProvider,
+    UpstreamLoginFlow,
+)
 from portico.storage.models.grants import (
     AccessToken,
     AuthorizationCode,
@@ -34,6 +39,9 @@ __all__ = [
     "InstanceSetting",
     "Invite",
     "Consent",
+    "FederatedIdentity",
+    "IdentityProvider",
+    "UpstreamLoginFlow",
     "Membership",
     "Organization",
     "PendingAuthorization",
