@@ -176,8 +176,7 @@ async def test_nul_and_unicode_input_is_refused_cleanly_on_every_database(databa
 
 
 @pytest.mark.parametrize("body", [b'{"username": "\xbd", "password": "x"}',
-                                  b'{"username": "a\\u0000b", "password": "x"}',
-                                  b'{"username": "a\\U0000b", "password": "x"}'])
+                                  b'{"username": "a\\u0000b", "password": "x"}'])
 async def test_json_bodies_that_no_database_can_store_are_a_400_problem(app, body):
     for path in ("/api/v1/auth/login", "/api/v1/auth/setup", "/api/v1/admin/users"):
         response = await app.test_client().post(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 import string
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.accounts.passwords import PasswordPolicy, hash_password, verify_password
@@ -15,7 +15,7 @@ from portico.accounts.sessions import revoke_other_sessions
 from portico.audit.recorder import record
 from portico.errors import InvalidCredentials, NotFound, ValidationFailed
 from portico.storage.db import Database
-from portico.storage.models import User
+from portico.storage.models import Membership, User
 from portico.storage.models.base import utcnow
 
 
@@ -81,7 +81,12 @@ async def reset_password_by_admin(db: Database, user_id: str, actor_id: str | No
         details: dict[str, object] = {"sessions_revoked": revoked}
         if via:
             details["via"] = via
-        await record(session, "password.reset_by_admin", actor_id=actor_id,
+        # Filed under the person's organization, not the admin's (a superadmin's is
+        # "default"), so the organization's own admins see it in their audit log.
+        home = (await session.execute(
+            select(Membership.org_id).where(Membership.user_id == user_id)
+            .order_by(Membership.created_at).limit(1))).scalar_one_or_none()
+        await record(session, "password.reset_by_admin", actor_id=actor_id, org_id=home,
                      target=f"user:{user_id}", ip=ip, **details)
 
     await db.run(write)

@@ -72,6 +72,10 @@ class PasswordPolicy:
 
     def problems(self, password: str) -> list[str]:
         """Every rule ``password`` breaks, phrased for the person choosing it."""
+        try:
+            password.encode("utf-8")
+        except UnicodeEncodeError:
+            return ["only valid text (no unpaired surrogate characters)"]
         found = []
         if len(password) < self.min_length:
             found.append(f"at least {self.min_length} characters")

@@ -74,7 +74,10 @@ async def prepare_user(*, username: str, email: str, password: str | None,
     if password is not None:
         policy.check(password)
         password_hash = await hash_password(password, rounds)
-    clean_name = name.strip() if name and name.strip() else None
+    clean_name = unicodedata.normalize("NFKC", name.strip()) if name and name.strip() else None
+    if clean_name is not None and (len(clean_name) > 200 or any(
+            unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn") for c in clean_name)):
+        raise ValidationFailed("invalid name", {"name": "at most 200 printable characters"})
     return NewUser(clean, username_key(clean), mail, password_hash, clean_name, email_verified)
 
 

@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from portico.storage.models import ApiKey, Membership, Organization, Session, User
 
 # Generous on purpose: the password policy, not the schema, reports "at most 1024 bytes".
-PASSWORD_FIELD = Field(min_length=1, max_length=4096)
+PASSWORD_FIELD = Field(min_length=1, max_length=4096, repr=False)
 
 
 class Problem(BaseModel):

@@ -30,6 +30,9 @@ from portico.storage.repositories.orgs import ScopedOrganizations
 from portico.storage.scope import OrgScope
 
 ROLES = ("admin", "member")
+# Control, surrogate, private-use and unassigned code points (format marks such as the
+# zero-width joiner of emoji sequences stay allowed).
+UNPRINTABLE = frozenset({"Cc", "Cs", "Co", "Cn"})
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
 
@@ -59,7 +62,8 @@ def check_slug(slug: str) -> str:
 
 def check_name(name: str) -> str:
     value = unicodedata.normalize("NFKC", name.strip())
-    if not 1 <= len(value) <= 200 or any(unicodedata.category(c) == "Cc" for c in value):
+    if not 1 <= len(value) <= 200 or any(
+            unicodedata.category(c) in UNPRINTABLE for c in value):
         raise ValidationFailed("invalid name", {"name": "1 to 200 printable characters"})
     return value
 

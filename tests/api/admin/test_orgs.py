@@ -348,10 +348,12 @@ async def test_unstorable_input_is_a_clean_error(world: World):
     client = world.app.test_client()
     response = await client.post(ORGS, headers=headers,
                                  data='{"name": "A\\ud800", "settings": {"k\\udfff": 1}}')
-    assert {"name", "settings"} <= set((await problem(response, 400, "validation"))["errors"])
+    # Lone surrogates are refused for every JSON route by the input guard, before the
+    # route's own checks.
+    assert "body" in (await problem(response, 400, "validation"))["errors"]
     response = await client.post(f"{ORGS}/{world.acme.id}/members", headers=headers,
                                  data='{"user_id": "\\ud800"}')
-    assert "user_id" in (await problem(response, 400, "validation"))["errors"]
+    assert "body" in (await problem(response, 400, "validation"))["errors"]
     for bad in ("%00", "x" * 3000):
         await problem(await world.root.get(f"{ORGS}/{bad}"), 404, "not-found")
         await problem(await world.root.get(f"{ORGS}/{bad}/members"), 404, "not-found")

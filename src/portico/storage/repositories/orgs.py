@@ -51,9 +51,11 @@ class ScopedOrganizations:
                    query: str | None = None) -> list[Organization]:
         stmt = select(Organization).where(self.scope.clause(Organization.id))
         if query:
-            like = f"%{query.lower()}%"
-            stmt = stmt.where(func.lower(Organization.name).like(like)
-                              | Organization.slug.like(like))
+            from portico.storage.repositories.users import contains
+
+            like = contains(query.lower())
+            stmt = stmt.where(func.lower(Organization.name).like(like, escape="\\")
+                              | Organization.slug.like(like, escape="\\"))
         if after is not None:
             stmt = stmt.where((Organization.created_at > after[0])
                               | ((Organization.created_at == after[0])
