@@ -45,8 +45,22 @@ class ApiDocument(OpenAPIProvider):
         components.setdefault(title, schema)
         return {"$ref": f"#/components/schemas/{title}"}
 
+    @staticmethod
+    def _summarise(operation: dict[str, Any]) -> None:
+        """quart-schema cuts the summary at the docstring's first line break, mid-sentence:
+        make it the first sentence and keep the whole text as the description."""
+        text = " ".join(
+            " ".join(str(operation.get(k, "")).split()) for k in ("summary", "description"))
+        text = text.strip().replace("``", "`")
+        if not text:
+            return
+        end = text.find(". ")
+        operation["summary"] = (text if end < 0 else text[:end + 1])[:200]
+        operation["description"] = text
+
     def _adjust(self, method: str, operation: dict[str, Any],
                 components: dict[str, Any]) -> None:
+        self._summarise(operation)
         responses = operation["responses"]
         for status, response in responses.items():
             content = response.get("content", {})
