@@ -22,7 +22,7 @@ run: setup
 test: setup
 	$(BIN)/python scripts/test_prereqs.py
 	$(BIN)/ruff check src tests conformance scripts
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=20
 
 lint: setup
 	$(BIN)/ruff check src tests conformance scripts
