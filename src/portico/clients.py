@@ -27,14 +27,14 @@ from portico.audit.recorder import record
 from portico.crypto.signing_keys import SUPPORTED_ALGS
 from portico.crypto.tokens import lookup_hash, random_token
 from portico.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from portico.orgs.access import named_org
 from portico.orgs.memberships import Actor
 from portico.protocol.claims import SUPPORTED_SCOPES
 from portico.protocol.first_party import SYSTEM_CLIENT_ID
 from portico.settings import is_loopback_url
 from portico.storage.db import Database
-from portico.storage.models import Client, Organization
+from portico.storage.models import Client
 from portico.storage.repositories.clients import Clients, ScopedClients
-from portico.storage.repositories.orgs import ScopedOrganizations
 from portico.storage.scope import OrgScope
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
@@ -229,18 +229,6 @@ async def register_client(
 
 
 # --- as an admin ---------------------------------------------------------------------
-
-
-async def named_org(session: AsyncSession, scope: OrgScope, ref: str) -> Organization:
-    """An organization named by id or slug: 403 when the caller does not administer it
-    (whether or not it exists, so names cannot be probed), 400 for the superadmin when
-    there is no such organization."""
-    org = await ScopedOrganizations(session, scope).by_ref(ref.strip())
-    if org is not None:
-        return org
-    if scope.is_global:
-        raise ValidationFailed("unknown organization", {"organization": "no such organization"})
-    raise Forbidden("You do not administer this organization.")
 
 
 async def owner_org(db: Database, scope: OrgScope, ref: str | None) -> str | None:

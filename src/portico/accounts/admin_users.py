@@ -36,6 +36,7 @@ from portico.accounts.users import (
 )
 from portico.audit.recorder import record
 from portico.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from portico.orgs.access import named_org
 from portico.orgs.memberships import Actor, check_role
 from portico.storage.db import Database
 from portico.storage.models import AccessToken, ApiKey, Membership, Organization, RefreshToken, User
@@ -81,18 +82,6 @@ def check_person_name(name: str | None) -> str | None:
     if len(value) > 200 or any(unicodedata.category(c).startswith("C") for c in value):
         raise ValidationFailed("invalid name", {"name": "at most 200 printable characters"})
     return value
-
-
-async def resolve_org(session: AsyncSession, scope: OrgScope, ref: str) -> Organization:
-    """An organization named by id or slug in a filter or body: 403 when the caller
-    does not administer it (whether or not it exists), 400 for the superadmin when
-    there is no such organization."""
-    org = await ScopedOrganizations(session, scope).by_ref(ref.strip())
-    if org is not None:
-        return org
-    if scope.is_global:
-        raise ValidationFailed("unknown organization", {"organization": "no such organization"})
-    raise Forbidden("You do not administer this organization.")
 
 
 async def _home_org(session: AsyncSession, scope: OrgScope) -> Organization:
@@ -173,7 +162,7 @@ async def account_filter(db: Database, scope: OrgScope, *, username: str | None 
     if organization:
 
         async def find(session: AsyncSession) -> str:
-            return (await resolve_org(session, scope, organization)).id
+            return (await named_org(session, scope, organization)).id
 
         org_id = await db.run(find)
     if role is not None:
@@ -207,7 +196,7 @@ async def create_account(db: Database, actor: Actor, *, username: str, email: st
                              policy=policy, rounds=rounds, name=check_person_name(name))
 
     async def write(session: AsyncSession) -> AccountView:
-        org = (await resolve_org(session, actor.scope, organization) if organization
+        org = (await named_org(session, actor.scope, organization) if organization
                else await _home_org(session, actor.scope))
         orgs = ScopedOrganizations(session, OrgScope.everything())
         await orgs.lock(org.id)

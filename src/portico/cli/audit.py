@@ -41,7 +41,7 @@ def audit_tail(limit: int, action: str | None, org: str | None, actor: str | Non
     prefix = action[:-1] if action and action.endswith("*") else None
 
     async def work(svc: Services) -> list[dict[str, object]]:
-        from portico.clients import named_org
+        from portico.orgs.access import named_org
         from portico.storage.repositories.audit import AuditFilter, AuditLog
         from portico.storage.scope import OrgScope
 

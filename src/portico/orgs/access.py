@@ -10,8 +10,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portico.errors import Forbidden
-from portico.storage.models import Membership, User
+from portico.errors import Forbidden, ValidationFailed
+from portico.storage.models import Membership, Organization, User
+from portico.storage.repositories.orgs import ScopedOrganizations
 from portico.storage.scope import OrgScope
 
 
@@ -38,3 +39,15 @@ def require_superadmin(user: User) -> None:
     """Instance-wide changes (authentication policy, signing keys, instance clients)."""
     if not user.is_superadmin:
         raise Forbidden("Only the instance's superadmin may do this.")
+
+
+async def named_org(session: AsyncSession, scope: OrgScope, ref: str) -> Organization:
+    """An organization named by id or slug: 403 when the caller does not administer it
+    (whether or not it exists, so names cannot be probed), 400 for the superadmin when
+    there is no such organization."""
+    org = await ScopedOrganizations(session, scope).by_ref(ref.strip())
+    if org is not None:
+        return org
+    if scope.is_global:
+        raise ValidationFailed("unknown organization", {"organization": "no such organization"})
+    raise Forbidden("You do not administer this organization.")

@@ -27,6 +27,7 @@ from portico.audit.recorder import record
 from portico.crypto.secretbox import SecretBox, SecretBoxError
 from portico.crypto.tokens import lookup_hash, new_id, random_token
 from portico.errors import Conflict, Forbidden, NotFound, PorticoError, ValidationFailed
+from portico.orgs.access import named_org
 from portico.orgs.mailer import Mail, Mailer, MailError
 from portico.orgs.memberships import Actor, check_role
 from portico.settings import Settings
@@ -142,9 +143,7 @@ async def resolve_org(db: Database, actor: Actor | None, ref: str | None) -> Org
                     "organization": "required: you administer several organizations"})
             found = await orgs.get(next(iter(scope.org_ids)))
         else:
-            found = await orgs.by_ref(ref.strip())
-            if found is None and not scope.is_global:
-                raise Forbidden("You do not administer this organization.")
+            return await named_org(session, scope, ref)
         if found is None:
             raise ValidationFailed("unknown organization",
                                    {"organization": "no such organization"})

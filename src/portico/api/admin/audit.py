@@ -12,9 +12,9 @@ from portico.api.admin import bp
 from portico.api.admin.common import admin, decode_cursor, encode_cursor, scope, signed_in
 from portico.api.admin.platform_schemas import AuditOut, AuditPage, AuditQuery
 from portico.api.schemas import Problem
-from portico.clients import named_org
 from portico.errors import ValidationFailed
 from portico.http import services
+from portico.orgs.access import named_org
 from portico.storage.repositories.audit import AuditFilter, AuditLog
 
 RFC3339 = re.compile(

@@ -9,8 +9,6 @@ holds the rules and audits every change.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from quart import Response
 from quart_schema import (
     document_response,
@@ -24,8 +22,8 @@ from portico.api.admin.common import (
     admin,
     caller,
     client_ip,
-    decode_cursor,
     encode_cursor,
+    keyset_after,
     scope,
     signed_in,
 )
@@ -43,34 +41,19 @@ from portico.clients import (
     check_first_party,
     get_client,
     list_clients,
-    named_org,
     owner_org,
     register_client,
     remove_client,
     rotate_secret,
     update_client,
 )
-from portico.errors import ValidationFailed
 from portico.http import services
+from portico.orgs.access import named_org
 from portico.orgs.memberships import Actor
 
 
 def _actor() -> Actor:
     return Actor(caller().user, scope(), client_ip())
-
-
-def _after(cursor: str | None) -> tuple[datetime, str] | None:
-    """The (created_at, client_id) a cursor stands for; 400 naming ``cursor`` if forged."""
-    values = decode_cursor(cursor, 2)
-    if values is None:
-        return None
-    try:
-        at = datetime.fromisoformat(values[0]) if isinstance(values[0], str) else None
-    except ValueError:
-        at = None
-    if at is None or at.tzinfo is None or not isinstance(values[1], str):
-        raise ValidationFailed("invalid cursor", {"cursor": "not a cursor from this API"})
-    return at, values[1]
 
 
 @bp.get("/clients")
@@ -90,8 +73,8 @@ async def client_list(query_args: ClientQuery) -> ClientPage:
     if query_args.organization:
         async with db.session() as session:
             org_id = (await named_org(session, scope(), query_args.organization)).id
-    rows = await list_clients(db, scope(), org_id=org_id, after=_after(query_args.cursor),
-                              limit=limit + 1)
+    after = keyset_after(query_args.cursor, str)
+    rows = await list_clients(db, scope(), org_id=org_id, after=after, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None

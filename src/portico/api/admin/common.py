@@ -7,6 +7,7 @@ import base64
 import binascii
 import json
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -75,6 +76,22 @@ def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
     if not isinstance(values, list) or len(values) != arity:
         raise ValidationFailed("invalid cursor", {"cursor": "not a cursor from this API"})
     return values
+
+
+def keyset_after(cursor: str | None, second: type) -> tuple[datetime, Any] | None:
+    """The (created_at, id) a cursor stands for; 400 naming ``cursor`` when forged."""
+    values = decode_cursor(cursor, 2)
+    if values is None:
+        return None
+    try:
+        at = datetime.fromisoformat(values[0])
+    except (TypeError, ValueError):
+        at = None
+    if at is None or at.tzinfo is None or not isinstance(values[1], second) \
+            or isinstance(values[1], bool):
+        raise ValidationFailed("invalid cursor", {"cursor": "not a cursor from this API"})
+    return at, values[1]
+
 
 
 class PageQuery(BaseModel):

@@ -3,7 +3,6 @@ only), rotated by the superadmin (they sign for every organization)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TypeVar
 
 from pydantic import ValidationError
@@ -23,8 +22,8 @@ from portico.api.admin.common import (
     admin,
     caller,
     client_ip,
-    decode_cursor,
     encode_cursor,
+    keyset_after,
     signed_in,
 )
 from portico.api.admin.platform_schemas import KeyOut, KeyPage, KeyRotation
@@ -43,19 +42,6 @@ def _newest_first(rows: list[SigningKey]) -> list[SigningKey]:
     return sorted(rows, key=lambda k: (k.created_at, k.kid), reverse=True)
 
 
-def _start(cursor: str | None) -> tuple[datetime, str] | None:
-    values = decode_cursor(cursor, 2)
-    if values is None:
-        return None
-    try:
-        at = datetime.fromisoformat(values[0]) if isinstance(values[0], str) else None
-    except ValueError:
-        at = None
-    if at is None or at.tzinfo is None or not isinstance(values[1], str):
-        raise ValidationFailed("invalid cursor", {"cursor": "not a cursor from this API"})
-    return at, values[1]
-
-
 @bp.get("/keys")
 @signed_in
 @admin()
@@ -68,7 +54,7 @@ async def key_list(query_args: PageQuery) -> KeyPage:
     """Signing keys, newest first: ``next`` (published, not signing yet), ``active``
     (signing) and ``retired`` (published until ``expires_at``)."""
     limit = query_args.page_size()
-    start = _start(query_args.cursor)
+    start = keyset_after(query_args.cursor, str)
     rows = _newest_first(await services().keys.list_keys())
     if start is not None:
         rows = [k for k in rows if (k.created_at, k.kid) < start]

@@ -16,8 +16,8 @@ from quart_schema import (
 )
 
 from portico.api.admin import bp
-from portico.api.admin.common import PageQuery, admin, encode_cursor, scope, signed_in
-from portico.api.admin.users import actor, keyset_after, path_id
+from portico.api.admin.common import PageQuery, admin, encode_cursor, keyset_after, scope, signed_in
+from portico.api.admin.users import actor, path_id
 from portico.api.admin.users_schemas import (
     MemberOut,
     MemberPage,

@@ -8,8 +8,6 @@ be theirs (``accounts.admin_users`` holds the rules). The superadmin sees everyo
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from typing import Any
 
 from quart import Response
 from quart_schema import (
@@ -26,8 +24,8 @@ from portico.api.admin.common import (
     admin,
     caller,
     client_ip,
-    decode_cursor,
     encode_cursor,
+    keyset_after,
     scope,
     signed_in,
 )
@@ -42,7 +40,7 @@ from portico.api.admin.users_schemas import (
     UserQuery,
 )
 from portico.api.schemas import Problem
-from portico.errors import NotFound, ValidationFailed
+from portico.errors import NotFound
 from portico.http import services
 from portico.orgs.memberships import Actor
 
@@ -55,21 +53,6 @@ def path_id(value: str, what: str = "user") -> str:
     if len(value) > 64 or not _REF.match(value):
         raise NotFound(f"No such {what}.")
     return value
-
-
-def keyset_after(cursor: str | None, second: type) -> tuple[datetime, Any] | None:
-    """The (created_at, id) a cursor stands for; 400 naming ``cursor`` when forged."""
-    values = decode_cursor(cursor, 2)
-    if values is None:
-        return None
-    try:
-        at = datetime.fromisoformat(values[0])
-    except (TypeError, ValueError):
-        at = None
-    if at is None or at.tzinfo is None or not isinstance(values[1], second) \
-            or isinstance(values[1], bool):
-        raise ValidationFailed("invalid cursor", {"cursor": "not a cursor from this API"})
-    return at, values[1]
 
 
 def actor() -> Actor:
