@@ -13,9 +13,9 @@ from portico.storage.repositories.users import Organizations, Users
 
 
 async def test_migrations_reach_head_and_are_idempotent(db):
-    assert await current_revision(db) == "0004"
+    assert await current_revision(db) == "0005"
     await upgrade(db)
-    assert await current_revision(db) == "0004"
+    assert await current_revision(db) == "0005"
 
 
 async def test_the_migrations_build_exactly_the_models(db):

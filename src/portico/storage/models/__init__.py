@@ -18,6 +18,14 @@ from portico.storage.models.grants import (
 )
 from portico.storage.models.interactions import PendingAuthorization
 from portico.storage.models.keys import SigningKey
+from portico.storage.models.protocol_state import (
+    DeviceAuthorization,
+    DpopProof,
+    InitialAccessToken,
+    LogoutDelivery,
+    PushedAuthorizationRequest,
+    SessionClient,
+)
 from portico.storage.models.users import (
     InstanceSetting,
     Invite,
@@ -28,6 +36,12 @@ from portico.storage.models.users import (
 )
 
 __all__ = [
+    "DeviceAuthorization",
+    "DpopProof",
+    "InitialAccessToken",
+    "LogoutDelivery",
+    "PushedAuthorizationRequest",
+    "SessionClient",
     "AccessToken",
     "ApiKey",
     "Lease",

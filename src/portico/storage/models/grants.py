@@ -51,6 +51,9 @@ class AuthorizationCode(Base):
     auth_time: Mapped[datetime] = mapped_column()
     acr: Mapped[str | None] = mapped_column(String(100), default=None)
     amr: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # RFC 8707 resources asked for at /authorize; RFC 9449 §10 ``dpop_jkt``.
+    resource: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    dpop_jkt: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
     used_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -74,6 +77,12 @@ class AccessToken(Base):
     session_id: Mapped[str | None] = mapped_column(String(32), default=None)
     # The organization the user acted in when this was issued (``organization`` scope).
     org_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    # ``aud`` when narrowed by resource indicators (RFC 8707) or token exchange.
+    audience: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    # RFC 9449: the JWK thumbprint the token is bound to (``cnf.jkt``).
+    cnf_jkt: Mapped[str | None] = mapped_column(String(64), default=None)
+    # RFC 8693 §4.1: who acts on the subject's behalf (``act``).
+    actor: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -99,6 +108,9 @@ class RefreshToken(Base):
     auth_time: Mapped[datetime] = mapped_column()
     acr: Mapped[str | None] = mapped_column(String(100), default=None)
     amr: Mapped[list[str]] = mapped_column(JSON, default=list)
+    resource: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    # RFC 9449 §5: a public client's refresh tokens are bound to its DPoP key.
+    cnf_jkt: Mapped[str | None] = mapped_column(String(64), default=None)
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
     used_at: Mapped[datetime | None] = mapped_column(default=None)
