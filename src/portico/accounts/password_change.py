@@ -1,11 +1,17 @@
 """Changing one's own password: the current one is checked, the new one must meet
 the policy, and every other session is signed out. Also the admin reset, which
-hands out a temporary password the person must change at next sign-in."""
+hands out a temporary password the person must change at next sign-in.
+
+Someone who joined through an upstream provider has no password to give. They may set
+a first one, but only from a sign-in made in the last ``FIRST_PASSWORD_WINDOW``: a new
+way into the account is not something a forgotten, hours-old browser session should be
+able to add."""
 
 from __future__ import annotations
 
 import secrets
 import string
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,24 +24,50 @@ from portico.storage.db import Database
 from portico.storage.models import Membership, User
 from portico.storage.models.base import utcnow
 
+FIRST_PASSWORD_WINDOW = timedelta(minutes=15)
 
-async def change_password(db: Database, user: User, current: str, new: str,
+
+def can_set_first_password(user: User, auth_time: datetime | None,
+                           now: datetime | None = None) -> bool:
+    """Whether a person without a password may set one now (a recent sign-in)."""
+    if user.password_hash is not None or auth_time is None:
+        return False
+    return (now or utcnow()) - auth_time <= FIRST_PASSWORD_WINDOW
+
+
+async def change_password(db: Database, user: User, current: str | None, new: str,
                           policy: PasswordPolicy, rounds: int = 12, *,
-                          keep_session_id: str | None = None, ip: str | None = None) -> int:
-    """Change the password; returns how many other sessions were signed out."""
-    if not await verify_password(current, user.password_hash, rounds):
+                          keep_session_id: str | None = None, ip: str | None = None,
+                          auth_time: datetime | None = None) -> int:
+    """Change the password; returns how many other sessions were signed out.
+
+    With no password yet (``current`` is ignored), ``auth_time`` of the caller's
+    sign-in must fall within ``FIRST_PASSWORD_WINDOW``."""
+    first = user.password_hash is None
+    if first:
+        if not can_set_first_password(user, auth_time):
+            raise InvalidCredentials(
+                "Sign in again to set a password: it must follow a recent sign-in.")
+    elif not current or not await verify_password(current, user.password_hash, rounds):
         raise InvalidCredentials("The current password is incorrect.")
-    if new == current:
+    if not first and new == current:
         raise ValidationFailed("invalid password",
                                {"new_password": "must differ from the current password"})
     policy.check(new)
     new_hash = await hash_password(new, rounds)
 
     async def write(session: AsyncSession) -> int:
-        await session.execute(update(User).where(User.id == user.id).values(
+        change = update(User).where(User.id == user.id)
+        if first:
+            # Two tabs setting a first password at once: the second finds one set.
+            change = change.where(User.password_hash.is_(None))
+        result = await session.execute(change.values(
             password_hash=new_hash, must_change_password=False, password_changed_at=utcnow()))
+        if first and not result.rowcount:
+            raise InvalidCredentials("A password was set meanwhile; use it to change it.")
         revoked = await revoke_other_sessions(session, user.id, keep=keep_session_id)
-        await record(session, "password.changed", actor_id=user.id, target=f"user:{user.id}",
+        await record(session, "password.set" if first else "password.changed",
+                     actor_id=user.id, target=f"user:{user.id}",
                      ip=ip, other_sessions_revoked=revoked)
         return revoked
 

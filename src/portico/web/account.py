@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from quart import Response, redirect, request
 
-from portico.accounts.password_change import change_password
+from portico.accounts.password_change import can_set_first_password, change_password
 from portico.accounts.passwords import PasswordPolicy
 from portico.accounts.profile import set_display_name
 from portico.accounts.sessions import list_sessions
@@ -176,8 +176,9 @@ async def apply_password_change(current: tuple[Session, User], sent: PasswordFor
     """Change the password; returns (other sessions signed out, field errors, policy
     problems). Errors and problems are empty exactly when the change happened."""
     session, user = current
+    first = user.password_hash is None
     errors: dict[str, str] = {}
-    if not sent.current:
+    if not sent.current and not first:
         errors["current"] = "Enter your current password."
     if not sent.new:
         errors["new"] = "Enter a new password."
@@ -191,10 +192,10 @@ async def apply_password_change(current: tuple[Session, User], sent: PasswordFor
     try:
         revoked = await change_password(
             svc.db, user, sent.current, sent.new, policy(), svc.settings.bcrypt_rounds,
-            keep_session_id=session.id, ip=request.remote_addr,
+            keep_session_id=session.id, ip=request.remote_addr, auth_time=session.auth_time,
         )
     except InvalidCredentials as exc:
-        return None, {"current": exc.message}, []
+        return None, {"new" if first else "current": exc.message}, []
     except ValidationFailed:
         return None, {"new": "The new password must differ from the current one."}, []
     except PolicyViolation as exc:
@@ -208,7 +209,8 @@ async def account_password() -> Response:
     if current is None:
         return to_login()
     return await account_page("account/password.html", "password", current[1], errors={},
-                              problems=[], hint=policy_hint(policy()))
+                              problems=[], hint=policy_hint(policy()),
+                              may_set=can_set_first_password(current[1], current[0].auth_time))
 
 
 @bp.post("/account/password")
@@ -219,8 +221,10 @@ async def account_password_submit() -> Response:
         return to_login()
     revoked, errors, problems = await apply_password_change(current, await PasswordForm.read())
     if revoked is None:
-        return await account_page("account/password.html", "password", current[1], status=400,
-                                  errors=errors, problems=problems, hint=policy_hint(policy()))
+        return await account_page(
+            "account/password.html", "password", current[1], status=400, errors=errors,
+            problems=problems, hint=policy_hint(policy()),
+            may_set=can_set_first_password(current[1], current[0].auth_time))
     return redirect("/account/password?" + urlencode({"done": "password", "others": revoked}),
                     303)
 
