@@ -14,13 +14,27 @@ class FetchError(Exception):
     """The resource could not be fetched or was not acceptable; message is public."""
 
 
+# A kid missing from a cached JWKS triggers a refetch (the client rotated its keys), but
+# at most this often per URL, so unknown kids cannot make Portico hammer a server.
+KID_REFETCH_COOLDOWN = 10.0
+JWKS_CACHE_SECONDS = 300.0
+
+
+def _has_kid(jwks: dict[str, Any], kid: str) -> bool:
+    return any(isinstance(k, dict) and k.get("kid") == kid for k in jwks.get("keys", []))
+
+
 class Fetcher:
-    """A shared async HTTP client with small per-resource caches for JWKS."""
+    """A shared async HTTP client with small per-resource caches for JWKS.
+
+    The cache is only a cache: every instance fetches for itself and may hold a
+    different age of the same document."""
 
     def __init__(self, timeout: float = 5.0, max_bytes: int = 65536) -> None:
         self.client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
         self.max_bytes = max_bytes
         self._jwks: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._kid_refetched: dict[str, float] = {}
 
     async def text(self, url: str, max_bytes: int | None = None) -> str:
         """GET ``url`` and return its body, refusing anything too large."""
@@ -40,11 +54,19 @@ class Fetcher:
             raise FetchError(f"fetching failed ({type(exc).__name__})") from None
         return body.decode("utf-8", errors="replace")
 
-    async def jwks(self, url: str, refresh: bool = False) -> dict[str, Any]:
-        """A client's JWKS, cached for five minutes (refetched on demand)."""
+    async def jwks(self, url: str, refresh: bool = False, kid: str | None = None
+                   ) -> dict[str, Any]:
+        """A client's JWKS, cached for five minutes; refetched sooner when asked to, or
+        when it lacks ``kid`` (key rotation) — at most once per ``KID_REFETCH_COOLDOWN``."""
+        now = time.monotonic()
         cached = self._jwks.get(url)
-        if cached and not refresh and time.monotonic() - cached[0] < 300:
-            return cached[1]
+        if cached and not refresh:
+            rotated = kid is not None and not _has_kid(cached[1], kid)
+            if rotated and now - self._kid_refetched.get(url, -KID_REFETCH_COOLDOWN) \
+                    >= KID_REFETCH_COOLDOWN:
+                self._kid_refetched[url] = now
+            elif now - cached[0] < JWKS_CACHE_SECONDS:
+                return cached[1]
         try:
             data = json.loads(await self.text(url))
         except ValueError:

@@ -3,13 +3,14 @@ per client and scopes, so the next request within them skips this page."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from quart import Response, redirect, request
 
 from portico.audit.recorder import record
 from portico.errors import NotFound
 from portico.http import services
+from portico.storage.models import Client
 from portico.storage.repositories.grants import Consents
 from portico.storage.repositories.interactions import PendingAuthorizations
 from portico.web.blueprint import bp, page
@@ -28,6 +29,25 @@ SCOPE_TEXT = {
 }
 
 
+# Links an application registered about itself (OIDC Registration §2), as shown here.
+CLIENT_LINKS = (("client_uri", "Website"), ("policy_uri", "Privacy policy"),
+                ("tos_uri", "Terms of service"))
+
+
+def client_links(client: Client) -> list[tuple[str, str]]:
+    """The application's own pages worth reading before allowing it; https only, so a
+    registered ``javascript:`` or plain-http URL never becomes a link on Portico's page."""
+    extra = client.extra_metadata or {}
+    links = []
+    for key, label in CLIENT_LINKS:
+        url = extra.get(key)
+        if isinstance(url, str) and len(url) <= 2000:
+            parts = urlsplit(url)
+            if parts.scheme == "https" and parts.hostname:
+                links.append((url, label))
+    return links
+
+
 @bp.get("/consent")
 async def consent_form() -> Response:
     ticket = await load_ticket(request.args.get("ticket"))
@@ -40,6 +60,7 @@ async def consent_form() -> Response:
     return await page(
         "consent.html",
         client_name=ticket.client.name,
+        client_links=client_links(ticket.client),
         scopes=scopes,
         ticket=ticket.pending.id,
         user=current[1],

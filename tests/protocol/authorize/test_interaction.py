@@ -139,3 +139,16 @@ async def test_audit_events_carry_the_actors_organization(rp):
     async with services_of(rp.app).db.session() as session:
         events = await AuditLog(session).recent(limit=20, action="login.succeeded")
     assert events and all(e.org_id for e in events)
+
+
+async def test_consent_links_the_pages_an_application_registered_about_itself(rp):
+    reg = await add_client(services_of(rp.app), name="Other", metadata={"extra_metadata": {
+        "client_uri": "https://other.example/", "policy_uri": "https://other.example/privacy",
+        "tos_uri": "http://127.0.0.1:9/tos"}})
+    response = await rp.browser.authorize(**rp.params(client_id=reg.client.id))
+    page = await rp.browser.client.get(response.headers["Location"])
+    html = await page.get_data(as_text=True)
+    assert 'href="https://other.example/"' in html and ">Website</a>" in html
+    assert 'href="https://other.example/privacy"' in html
+    # Only https links: registration refuses script URLs; plain http is not linked either.
+    assert "127.0.0.1:9/tos" not in html and "Terms of service" not in html
