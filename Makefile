@@ -18,11 +18,16 @@ $(STAMP): pyproject.toml
 run: setup
 	$(BIN)/python scripts/demo.py
 
+# pytest-xdist workers for `make test`: two, for the 2-core machines CI runs on. Work is
+# handed out test by test (worksteal), so one slow file cannot hold up the run.
+# TEST_WORKERS=0 runs everything in a single process.
+TEST_WORKERS ?= 2
+
 ## test: set up, then run the whole test suite (SQLite; PostgreSQL too if PORTICO_TEST_DATABASE_URL is set)
 test: setup
 	$(BIN)/python scripts/test_prereqs.py
 	$(BIN)/ruff check src tests conformance scripts
-	$(BIN)/python -m pytest -q --durations=20
+	$(BIN)/python -m pytest -q --durations=20 -n $(TEST_WORKERS) --dist worksteal
 
 lint: setup
 	$(BIN)/ruff check src tests conformance scripts

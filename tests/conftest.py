@@ -4,6 +4,7 @@ PORTICO_TEST_DATABASE_URL is set), an in-process app, and a real Hypercorn serve
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import secrets
 import socket
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,18 @@ from portico.settings import Settings
 PG_URL = os.environ.get("PORTICO_TEST_DATABASE_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
 REPO = Path(__file__).resolve().parents[1]
+NODE_CACHE = REPO / "tests" / ".cache" / "node"
+
+
+@contextmanager
+def node_cache_lock() -> Iterator[Path]:
+    """Hold tests/.cache/node (across processes) while checking for and npm-installing a
+    package: pytest-xdist workers share it, and two `npm install --prefix` runs at once
+    each rewrite its package.json and node_modules, so one can lose the other's package."""
+    NODE_CACHE.mkdir(parents=True, exist_ok=True)
+    with (NODE_CACHE.parent / "node.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        yield NODE_CACHE
 
 
 def free_port() -> int:
@@ -195,7 +209,8 @@ def start_server(tmp_path: Path, database_url: str, *, serve_args: tuple[str, ..
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 30
+    # Generous: under `make test` two workers may each be starting servers at once.
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"portico serve exited:\n{log.read_text()}")

@@ -21,9 +21,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    BrowserType,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
 from tests.browser.support import WCAG_TAGS, Portal, RelyingParty, rp_handler
-from tests.conftest import REPO, LiveServer, start_server
+from tests.conftest import REPO, LiveServer, node_cache_lock, start_server
 from tests.helpers import PASSWORD
 
 from portico.accounts.passwords import PasswordPolicy
@@ -71,8 +79,12 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 
 # Playwright's sync API marks this thread's event loop as running between its calls, so
-# while it is alive no later test may call asyncio.run() or run an async test. It is
-# therefore stopped right after the last browser test, not at the end of the session.
+# while it is alive no other test may call asyncio.run() or run an async test. It is
+# therefore stopped as soon as the next test is not a browser test, and started again
+# by the next browser test: under pytest-xdist a worker interleaves browser files with
+# others, and pytest-playwright's session-scoped fixtures would then hand out a stopped
+# Playwright ("Event loop is closed"). The fixtures below that hold Playwright objects
+# are function-scoped views of the live instance in _ALIVE.
 _ALIVE: dict[str, Any] = {}
 
 
@@ -85,18 +97,57 @@ def _stop_playwright() -> None:
         pw.stop()
 
 
-@pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
-    _ALIVE["playwright"] = sync_playwright().start()
-    yield _ALIVE["playwright"]
-    _stop_playwright()
+@pytest.fixture
+def playwright(_pw_api_request_contexts: Any) -> Playwright:
+    """The live Playwright, started when the run of browser tests it serves began."""
+    if "playwright" not in _ALIVE:
+        started = sync_playwright().start()
+        if _pw_api_request_contexts is not None:  # --tracing: as pytest-playwright does
+            _pw_api_request_contexts.instrument(started)
+        _ALIVE["playwright"] = started
+    return _ALIVE["playwright"]
 
 
-@pytest.fixture(scope="session")
-def browser(launch_browser: Callable[[], Browser]) -> Iterator[Browser]:
-    _ALIVE["browser"] = launch_browser()
-    yield _ALIVE["browser"]
-    _stop_playwright()
+@pytest.fixture
+def browser_type(playwright: Playwright, browser_name: str) -> BrowserType:
+    return getattr(playwright, browser_name)
+
+
+@pytest.fixture
+def launch_browser(
+    browser_type_launch_args: dict[str, Any], browser_type: BrowserType
+) -> Callable[..., Browser]:
+    def launch(**kwargs: Any) -> Browser:
+        return browser_type.launch(**{**browser_type_launch_args, **kwargs})
+
+    return launch
+
+
+@pytest.fixture
+def browser(launch_browser: Callable[..., Browser]) -> Browser:
+    """The live chromium, shared by the run of browser tests; each test has its own context."""
+    if "browser" not in _ALIVE:
+        _ALIVE["browser"] = launch_browser()
+    return _ALIVE["browser"]
+
+
+@pytest.fixture
+def browser_context_args(
+    pytestconfig: pytest.Config,
+    playwright: Playwright,
+    device: str | None,
+    base_url: str | None,
+    _pw_artifacts_folder: Any,
+) -> dict[str, Any]:
+    """pytest-playwright's, function-scoped because it reads the (restartable) Playwright."""
+    args: dict[str, Any] = {}
+    if device:
+        args.update(playwright.devices[device])
+    if base_url:
+        args["base_url"] = base_url
+    if pytestconfig.getoption("--video") in ("on", "retain-on-failure"):
+        args["record_video_dir"] = _pw_artifacts_folder.name
+    return args
 
 
 @pytest.hookimpl(wrapper=True)
@@ -258,19 +309,20 @@ def to_set_up(_boot: dict[str, Future[Any]]) -> LiveServer:
 @pytest.fixture(scope="session")
 def axe_source() -> str:
     """axe-core's browser bundle, installed from npm into tests/.cache/node when absent."""
-    if not AXE_JS.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            _missing("npm is not installed, so axe-core cannot be fetched")
-        AXE_DIR.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(
-            [npm, "install", "--prefix", str(AXE_DIR), "--no-audit", "--no-fund", "axe-core@4"],
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        if done.returncode != 0 or not AXE_JS.exists():
-            _missing(f"npm could not install axe-core:\n{done.stderr[-2000:]}")
+    with node_cache_lock():
+        if not AXE_JS.exists():
+            npm = shutil.which("npm")
+            if npm is None:
+                _missing("npm is not installed, so axe-core cannot be fetched")
+            AXE_DIR.mkdir(parents=True, exist_ok=True)
+            done = subprocess.run(
+                [npm, "install", "--prefix", str(AXE_DIR), "--no-audit", "--no-fund", "axe-core@4"],
+                capture_output=True,
+                text=True,
+                timeout=180,
+            )
+            if done.returncode != 0 or not AXE_JS.exists():
+                _missing(f"npm could not install axe-core:\n{done.stderr[-2000:]}")
     return AXE_JS.read_text()
 
 
