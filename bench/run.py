@@ -112,6 +112,7 @@ class Server:
     client_secret: str
     meta: dict[str, Any] = field(default_factory=dict)
     cc_bodies: dict[str, str | None] = field(default_factory=dict)  # alg -> form body
+    cc_auth: dict[str, str] = field(default_factory=dict)  # alg -> Authorization, if own
     scope: str = "openid profile email offline_access"
 
     @property
@@ -159,6 +160,8 @@ def portico_cli(env: dict[str, str], cwd: Path, *args: str, stdin: str | None = 
 
 
 def provision_portico(workdir: Path) -> tuple[dict[str, str], str, str]:
+    """init, the bench client (RS256 access tokens, the default), the user; and a second
+    client_credentials client whose access tokens are ES256 (``_ES256_CLIENT`` in env)."""
     port = free_port()
     env = portico_env(workdir, port)
     portico_cli(env, workdir, "init")
@@ -168,6 +171,10 @@ def provision_portico(workdir: Path) -> tuple[dict[str, str], str, str]:
     client = json.loads(out)
     portico_cli(env, workdir, "user", "create", "--username", USERNAME, "--email", EMAIL,
                 "--password-stdin", stdin=PASSWORD + "\n")
+    es = json.loads(portico_cli(env, workdir, "client", "add", "--name", "bench-es256",
+                                "--grant", "client_credentials", "--access-token-alg", "ES256",
+                                "--json"))
+    env["_ES256_CLIENT"] = f"{es['client_id']}:{es['client_secret']}"
     env["_PORT"] = str(port)
     return env, client["client_id"], client["client_secret"]
 
@@ -175,12 +182,15 @@ def provision_portico(workdir: Path) -> tuple[dict[str, str], str, str]:
 def start_portico(workdir: Path, env: dict[str, str], client_id: str, secret: str) -> Server:
     port = env["_PORT"]
     log = workdir / "portico.log"
-    proc = subprocess.Popen([PYTHON, "-m", "portico", "serve", "--port", port], env=env,
+    proc = subprocess.Popen([PYTHON, "-m", "portico", "serve", "--port", port,
+                             "--workers", env.get("_WORKERS", "1")], env=env,
                             cwd=workdir, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     issuer = f"http://127.0.0.1:{port}"
     wait_http(issuer + "/.well-known/openid-configuration", proc, log)
     server = Server("Portico", issuer, proc, client_id, secret)
-    server.cc_bodies = {"RS256": "grant_type=client_credentials", "ES256": None}
+    server.cc_bodies = {alg: "grant_type=client_credentials" for alg in ("RS256", "ES256")}
+    server.cc_auth = {"ES256": "Basic " + base64.b64encode(
+        env["_ES256_CLIENT"].encode()).decode()}
     return server
 
 
@@ -505,8 +515,9 @@ def measure(server: Server, cfg: Config) -> dict[str, Any]:
         if body is None:
             res[f"cc_{alg}"] = None
             continue
+        auth = {"Authorization": server.cc_auth[alg]} if alg in server.cc_auth else basic
         res[f"cc_{alg}"] = wrk(server.meta["token_endpoint"], cfg.wrk_s, method="POST",
-                               body=body, headers=basic, pid=pid)
+                               body=body, headers=auth, pid=pid)
     res["userinfo"] = wrk(server.meta["userinfo_endpoint"], cfg.wrk_s,
                           headers={"Authorization": f"Bearer {at}"}, pid=pid)
     res["introspection"] = wrk(server.meta["introspection_endpoint"], cfg.wrk_s, method="POST",
@@ -630,7 +641,8 @@ ROWS = [
 def report(p: dict[str, Any], q: dict[str, Any], extra: dict[str, Any]) -> str:
     lines = [
         f"Run {extra['when']} on {CORES} cores ({extra['cpu']}), Python {sys.version.split()[0]}, "
-        f"Node {extra['node']}, oidc-provider {extra['peer_version']}, mode {extra['mode']}; "
+        f"Node {extra['node']}, oidc-provider {extra['peer_version']}, mode {extra['mode']}, "
+        f"portico serve --workers {extra.get('workers', 1)}; "
         f"load average before / after: {extra['load_before']} / {extra['load_after']} "
         "(other processes on the machine compete for the same cores).",
         "",
@@ -707,6 +719,19 @@ def report(p: dict[str, Any], q: dict[str, Any], extra: dict[str, Any]) -> str:
 
 
 @contextlib.contextmanager
+def workspace(prefix: str) -> Iterator[Path]:
+    """A temporary directory; kept (and named on stderr) when BENCH_KEEP is set, so the
+    servers' logs can be read after a failed run."""
+    if os.environ.get("BENCH_KEEP"):
+        path = Path(tempfile.mkdtemp(prefix=prefix))
+        print(f"workspace kept: {path}", file=sys.stderr)
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        yield Path(tmp)
+
+
+@contextlib.contextmanager
 def running(*servers: Server) -> Iterator[None]:
     try:
         yield
@@ -721,6 +746,8 @@ def main() -> None:
     ap.add_argument("--big", action="store_true", help="also run the 1k-vs-1M-rows token step")
     ap.add_argument("--big-rows", type=int, default=1_000_000)
     ap.add_argument("--only-big", action="store_true", help="run just the --big step")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="portico serve --workers (default 1, Portico's default)")
     args = ap.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install wrk")
@@ -749,8 +776,7 @@ def main() -> None:
         "bcrypt": bcrypt_bound(),
         "load_before": Path("/proc/loadavg").read_text().split()[0],
     }
-    with tempfile.TemporaryDirectory(prefix="portico-bench-") as tmp:
-        workdir = Path(tmp)
+    with workspace("portico-bench-") as workdir:
         url, trivial = start_trivial(workdir)
         try:
             extra["ceiling_wrk"] = wrk(url, cfg.wrk_s)
@@ -771,6 +797,8 @@ def main() -> None:
             trivial.wait()
         (workdir / "portico").mkdir()
         env, cid, secret = provision_portico(workdir / "portico")
+        env["_WORKERS"] = str(args.workers)
+        extra["workers"] = args.workers
         portico = start_portico(workdir / "portico", env, cid, secret)
         with running(portico):
             p = measure(portico, cfg)

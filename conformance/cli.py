@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from conformance import __version__, report, runner
+from conformance import __version__, fapi2, fapi2_client, logout, logout_rig, report, runner
 from conformance.framework import FAIL, ClientCreds, Module, RunEnv
 from conformance.provision import ProvisionError, provision
 from conformance.request_uri import RequestObjectServer
@@ -90,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not serve request objects (the request_uri modules are then skipped)",
     )
+    p.add_argument("--logout-host", default="127.0.0.1",
+                   help="where the logout plans' relying-party endpoints listen")
+    p.add_argument("--logout-port", type=int, default=0, help="their port (0: any free one)")
+    p.add_argument("--logout-base",
+                   help="their public base URL as the OP must reach it (default http://HOST:PORT/)")
     p.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
     p.add_argument("--ca-bundle", help="CA bundle to verify the OP's TLS certificate")
     p.add_argument("--json", action="store_true", help="print the JSON report instead of a table")
@@ -114,6 +119,15 @@ def _client_from_args(args: argparse.Namespace, flag: str, method: str) -> Clien
     if cid or secret:
         raise SystemExit(f"error: give both --{flag.replace('_', '-')}-id and -secret")
     return None
+
+
+def response_types_for(modules: list[Module]) -> list[str]:
+    """What the provisioned clients must register for the selected plans' variants."""
+    wanted = {"code"}
+    for m in modules:
+        if m.plan.startswith(("implicit[", "hybrid[")):
+            wanted.add(m.plan.split("[", 1)[1].split(",")[0].rstrip("]"))
+    return sorted(wanted) if len(wanted) > 1 else []
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -188,6 +202,7 @@ def _run(
                 redirect_uris=[redirect_uri, redirect_uri + "2"],
                 request_uri_prefix=objects.base_url if objects else None,
                 command=command,
+                response_types=response_types_for(modules),
             )
         except ProvisionError as exc:
             print(f"error: provisioning failed: {exc}", file=sys.stderr)
@@ -200,6 +215,24 @@ def _run(
                 f"{client2.client_id}, {post.client_id}",
                 file=sys.stderr,
             )
+    fapi: fapi2_client.Fapi2Rig | None = None
+    if any(m.plan == fapi2.PLAN for m in modules):
+        try:
+            fapi = (fapi2_client.provision(redirect_uri, shlex.split(args.portico_command)
+                                           if args.portico_command
+                                           else [sys.executable, "-m", "portico"])
+                    if args.provision else fapi2_client.from_config(config))
+        except ProvisionError as exc:
+            print(f"error: provisioning failed: {exc}", file=sys.stderr)
+            return 2
+        if fapi is None:
+            print("error: the fapi2 plan needs --provision or client/client2 with client_id "
+                  "and a private jwks in --config", file=sys.stderr)
+            return 2
+        if all(m.plan == fapi2.PLAN for m in modules):
+            # The FAPI clients authenticate with private_key_jwt: no secret clients needed.
+            stand_in = ClientCreds(fapi.client.client_id, "", "private_key_jwt")
+            client, client2, post = client or stand_in, client2 or stand_in, post or stand_in
     missing = [
         name
         for name, value in (
@@ -216,6 +249,20 @@ def _run(
         return 2
     assert username and password and client and client2 and post
 
+    rig = None
+    if any(m.plan in logout.PLAN_NAMES for m in modules):
+        rig = logout_rig.start(args.logout_host, args.logout_port, args.logout_base)
+        try:
+            if args.provision:
+                cli = (shlex.split(args.portico_command) if args.portico_command
+                       else [sys.executable, "-m", "portico"])
+                logout_rig.provision(rig, redirect_uri, cli)
+            else:
+                logout_rig.from_config(rig, config)
+        except ProvisionError as exc:
+            rig.close()
+            print(f"error: provisioning failed: {exc}", file=sys.stderr)
+            return 2
     verify: bool | str = args.ca_bundle or not args.insecure
     with httpx.Client(timeout=20.0, verify=verify, follow_redirects=False) as http:
         env = RunEnv(
@@ -234,8 +281,16 @@ def _run(
             request_uri_base=objects.base_url if objects else None,
             publish=objects.publish if objects else None,
         )
+        if rig is not None:
+            env.extras["logout"] = rig
+        if fapi is not None:
+            env.extras["fapi2"] = fapi
         started = time.time()
-        results = runner.run(env, modules, None if args.quiet else runner.print_progress)
+        try:
+            results = runner.run(env, modules, None if args.quiet else runner.print_progress)
+        finally:
+            if rig is not None:
+                rig.close()
     meta = {
         "issuer": issuer,
         "started": int(started),

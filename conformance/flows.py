@@ -44,7 +44,7 @@ def auth_request(
     **extra: str,
 ) -> dict[str, str]:
     """CreateAuthorizationRequestSteps: client_id, redirect_uri, scope, state, nonce,
-    response_type=code, then whatever the module adds."""
+    the plan's response_type (and response_mode), then whatever the module adds."""
     request = {
         "client_id": client.client_id,
         "redirect_uri": env.redirect_uri,
@@ -53,7 +53,9 @@ def auth_request(
     }
     if nonce:
         request["nonce"] = random_value(nonce_length)
-    request["response_type"] = "code"
+    request["response_type"] = env.response_type
+    if env.response_mode:
+        request["response_mode"] = env.response_mode
     request.update(extra)
     return request
 
@@ -112,7 +114,17 @@ def expect_callback(
         checks.same_url(outcome.location, target),
         f"the OP called {outcome.location}, not the requested redirect_uri {target}",
     )
-    if request.get("response_mode", "query") == "query":
+    returns = request.get("response_type", "code").split()
+    mode = request.get("response_mode")
+    if mode == "form_post":
+        t.check(outcome.kind == "form_post", "response_mode=form_post, but no form was posted")
+    elif returns != ["code"] and mode in (None, "fragment"):
+        # OAuth 2.0 Multiple Response Types §5: the default for these is the fragment.
+        t.check(
+            outcome.kind == "redirect" and outcome.in_fragment,
+            "the response was not delivered in the fragment (the default with tokens)",
+        )
+    elif mode in (None, "query"):
         t.check(
             outcome.kind == "redirect" and not outcome.in_fragment,
             "the code response was not delivered in the query (the default for code)",
@@ -129,8 +141,36 @@ def expect_callback(
         params.get("state") == request.get("state"),
         f"state in the response is {params.get('state')!r}, not the one sent",
     )
-    t.require(isinstance(params.get("code"), str) and params["code"], "no code in the response")
+    for name, wanted in (("code", "code"), ("id_token", "id_token"), ("access_token", "token")):
+        if wanted in returns:
+            t.require(
+                isinstance(params.get(name), str) and params[name],
+                f"no {name} in the response although response_type={' '.join(returns)}",
+            )
+        else:
+            t.check(name not in params, f"{name} in the response for response_type "
+                                        f"{' '.join(returns)}")
+    if "token" in returns:
+        # CheckForAccessTokenValue + CheckTokenTypeIsBearer on the authorization response
+        token_type = params.get("token_type", "")
+        t.check(token_type.lower() == "bearer", f"token_type is {token_type!r}, not Bearer")
     return params
+
+
+def check_front_channel_hashes(
+    t: ModuleRun, params: dict[str, str], header: dict[str, Any], claims: dict[str, Any]
+) -> None:
+    """ValidateCHash / ValidateAtHash: REQUIRED in an ID token from the authorization
+    endpoint beside a code / access token (OIDC Core §3.3.2.11, §3.2.2.10)."""
+    alg = str(header.get("alg"))
+    for claim, value in (("c_hash", params.get("code")), ("at_hash", params.get("access_token"))):
+        if value is None:
+            continue
+        if t.check(claim in claims, f"the front-channel id_token has no {claim}"):
+            t.check(
+                claims[claim] == checks.half_hash(value, alg),
+                f"{claim} does not match the value in the authorization response",
+            )
 
 
 def expect_error(
@@ -255,6 +295,22 @@ def code_flow(
         outcome = send(t, env, agent, query or request, method=method)
     params = expect_callback(t, env, outcome, request)
     flow = Flow(request, outcome, params)
+    returns = request.get("response_type", "code").split()
+    front: dict[str, Any] = {}
+    if "id_token" in returns:
+        # The implicit / hybrid ID token: the standard checks, plus c_hash / at_hash.
+        flow.id_token = params["id_token"]
+        front = checks.check_id_token(
+            t, env, client.client_id, flow.id_token, nonce=request.get("nonce"),
+            access_token=params.get("access_token"), claims_request=claims_request,
+        )
+        header, _ = checks.decode_id_token(t, flow.id_token)
+        check_front_channel_hashes(t, params, header, front)
+        flow.claims = front
+    if "token" in returns:
+        flow.access_token = params["access_token"]
+    if "code" not in returns:
+        return _finish(t, env, flow, call_userinfo)
     if check_code_value:
         checks.check_code(t, params["code"])
     response = code_grant(
@@ -277,7 +333,16 @@ def code_flow(
         access_token=flow.access_token,
         claims_request=claims_request,
     )
-    if call_userinfo:
+    if front:
+        # OIDC Core §3.3.3.6: the token endpoint's ID token names the same iss and sub.
+        for claim in ("iss", "sub"):
+            t.check(front.get(claim) == flow.claims.get(claim),
+                    f"{claim} differs between the authorization and token endpoint id_tokens")
+    return _finish(t, env, flow, call_userinfo)
+
+
+def _finish(t: ModuleRun, env: RunEnv, flow: Flow, call_userinfo: bool) -> Flow:
+    if call_userinfo and flow.access_token:
         # requestProtectedResource: CallProtectedResource + EnsureHttpStatusCodeIs200
         response = userinfo(env, flow.access_token)
         t.check(

@@ -59,6 +59,11 @@ class RunEnv:
     discovery: dict[str, Any] = field(default_factory=dict)
     discovery_response: httpx.Response | None = None
     jwks: dict[str, Any] = field(default_factory=dict)
+    # The plan's variant: response_type and response_mode (None: the type's default).
+    response_type: str = "code"
+    response_mode: str | None = None
+    # What a plan's modules need beyond this (``logout``: conformance.logout_rig).
+    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def loopback(self) -> bool:

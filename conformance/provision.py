@@ -60,8 +60,10 @@ def provision(
     command: Sequence[str] | None = None,
     env: Mapping[str, str] | None = None,
     cwd: str | None = None,
+    response_types: Sequence[str] = (),
 ) -> Provisioned:
-    """Create a user and three clients; return their credentials."""
+    """Create a user and three clients; return their credentials. ``response_types``
+    beyond ``code`` are registered for the implicit and hybrid plans."""
     cmd = list(command or [sys.executable, "-m", "portico"])
     tag = secrets.token_hex(4)
     username = f"oidf-{tag}"
@@ -96,6 +98,8 @@ def provision(
         for uri in redirect_uris:
             args += ["--redirect-uri", uri]
         args += ["--grant", "authorization_code", "--grant", "refresh_token"]
+        for response_type in response_types:
+            args += ["--response-type", response_type]
         if request_uri_prefix:
             args += ["--request-uri", request_uri_prefix]
         args.append("--json")

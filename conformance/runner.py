@@ -5,13 +5,35 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable, Sequence
 
-from conformance import basic, checks, config_op
+from conformance import (
+    basic,
+    checks,
+    config_op,
+    dynamic,
+    fapi2,
+    formpost,
+    hybrid,
+    implicit,
+    logout,
+    variants,
+)
 from conformance.framework import FAIL, Module, Result, RunEnv, execute
 
 PLANS: dict[str, list[Module]] = {
     "config": list(config_op.MODULES),
     "basic": [m for m in basic.MODULES if m.plan == basic.BASIC],
     "dynamic": [m for m in basic.MODULES if m.plan == basic.DYNAMIC],
+    # oidcc-dynamic-certification-test-plan: needs client_registration=open on the OP.
+    "dynamic-op": list(dynamic.MODULES),
+    # Basic's modules under other variants (response_type, response_mode).
+    "implicit": list(implicit.MODULES),
+    "hybrid": list(hybrid.MODULES),
+    "formpost": list(formpost.MODULES),
+    **variants.by_variant([*implicit.MODULES, *hybrid.MODULES, *formpost.MODULES]),
+    # The three logout plans; the RP endpoints and clients come from conformance.logout_rig.
+    **{plan: [m for m in logout.MODULES if m.plan == plan] for plan in logout.PLAN_NAMES},
+    # fapi2-security-profile-final-test-plan (private_key_jwt, DPoP); clients: fapi2_client.
+    fapi2.PLAN: list(fapi2.MODULES),
 }
 ALL_MODULES: dict[str, Module] = {m.name: m for plan in PLANS.values() for m in plan}
 

@@ -20,7 +20,16 @@ from portico import __version__
 from portico.api import api_blueprints
 from portico.api.openapi import ApiDocument
 from portico.errors import PorticoError, RateLimited
-from portico.http import access_log, cors, health, input_guard, metrics, security_headers
+from portico.http import (
+    access_log,
+    cors,
+    documents,
+    health,
+    input_guard,
+    metrics,
+    security_headers,
+)
+from portico.http.disconnect import FinishOnDisconnect
 from portico.policy import install_policy
 from portico.protocol.errors import OAuthError, ServerError
 from portico.protocol.first_party import ensure_system_client
@@ -31,7 +40,8 @@ log = logging.getLogger("portico")
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
 STATIC = ROOT / "static"
-JSON_PATHS = ("/token", "/userinfo", "/introspect", "/revoke", "/jwks", "/.well-known/")
+JSON_PATHS = ("/token", "/userinfo", "/introspect", "/revoke", "/jwks", "/.well-known/",
+              "/device_authorization")
 
 
 def _wants_json() -> bool:
@@ -63,6 +73,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         account_keys,
         account_links,
         consent,
+        device,
         forced_change,
         home,
         invite,
@@ -219,6 +230,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             message=f"The error was logged as {g.get('request_id')}.",
         )
 
+    # A client hanging up must not cancel a handler mid-transaction (http/disconnect.py).
+    app.asgi_app = FinishOnDisconnect(app.asgi_app)  # type: ignore[method-assign]
+    # Discovery and JWKS: precomputed, with ETags, answered before Quart (http/documents.py).
+    documents.install(app, svc)
     if settings.trusted_proxy_hops:
         from hypercorn.middleware import ProxyFixMiddleware
 
@@ -243,7 +258,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         cleaner = maintenance.start_background(
             svc.db, settings.maintenance_interval,
             maintenance.Retention(invites=timedelta(seconds=settings.invite_ttl)))
+        from portico.protocol.logout.worker import start_worker
+
+        logout_worker = start_worker(app, svc)
         yield
+        await logout_worker.stop()
         await maintenance.stop_background(cleaner)
         await svc.fetcher.aclose()
         await svc.db.dispose()

@@ -95,6 +95,34 @@ class Settings(BaseSettings):
         "`X-Forwarded-For`, `-Proto` and `-Host`; 0 ignores those headers.",
     )
     access_token_ttl: int = Field(900, ge=60, description="Access-token lifetime, seconds.")
+    dpop_require_nonce: bool = Field(
+        False,
+        description="Every DPoP proof, at the token endpoint and at UserInfo, must carry a "
+        "nonce Portico provides (`use_dpop_nonce` + `DPoP-Nonce`, RFC 9449 §8-9). Nonces "
+        "are derived from the master key, so any instance accepts another's.",
+    )
+    dpop_proof_max_age: int = Field(
+        120, ge=10, le=3600,
+        description="How old (by its `iat`) a DPoP proof may be, seconds; also how long a "
+        "DPoP nonce window lasts (a nonce is good for its window and the next).",
+    )
+    resources: list[str] = Field(
+        default_factory=list,
+        description="Resource servers clients may name with `resource` (RFC 8707): absolute "
+        "URIs; one ending in `/` also covers every URI below it. The issuer and its "
+        "UserInfo endpoint are always allowed (JSON list in the environment).",
+    )
+    token_exchange: bool = Field(
+        False,
+        description="Offer the token exchange grant (RFC 8693) at the token endpoint, for "
+        "clients whose grant types include it.",
+    )
+    token_exchange_impersonation_clients: list[str] = Field(
+        default_factory=list,
+        description="Client ids allowed to exchange a token without an `actor_token` "
+        "(impersonation, RFC 8693 §1.1); other clients must present one (delegation, "
+        "`act` claim). JSON list in the environment.",
+    )
     id_token_ttl: int = Field(3600, ge=60, description="ID-token lifetime, seconds.")
     refresh_token_ttl: int = Field(
         7 * 86400, ge=300, description="Refresh-token lifetime, seconds (rotated on every use)."
@@ -105,6 +133,16 @@ class Settings(BaseSettings):
     )
     interaction_ttl: int = Field(
         600, ge=60, description="How long a pending login/consent step stays valid, seconds."
+    )
+    device_code_ttl: int = Field(
+        600, ge=60, le=3600,
+        description="How long a device authorization (RFC 8628 device and user code) waits "
+        "for the person to approve it on `/device`, seconds.",
+    )
+    device_poll_interval: int = Field(
+        5, ge=1, le=60,
+        description="Seconds a device must wait between token requests while the person "
+        "decides (RFC 8628 `interval`); polling faster adds 5 seconds (`slow_down`).",
     )
     upstream_flow_ttl: int = Field(
         600, ge=60, le=3600,
@@ -125,6 +163,30 @@ class Settings(BaseSettings):
         16384,
         ge=1024,
         description="Largest request object, in bytes, accepted by value or `request_uri`.",
+    )
+    require_signed_request_object: bool = Field(
+        False,
+        description="Every authorization request must come as a signed request object and "
+        "only its parameters count (RFC 9101 §5). A client can also ask for this alone "
+        "(`require_signed_request_object` in its metadata).",
+    )
+    pushed_request_ttl: int = Field(
+        90,
+        ge=60,
+        le=600,
+        description="How long a `request_uri` from the pushed authorization request "
+        "endpoint stays usable, seconds (RFC 9126; single use).",
+    )
+    require_pushed_authorization_requests: bool = Field(
+        False,
+        description="Refuse authorization requests that were not pushed to `/par` first "
+        "(RFC 9126 §5). A client can also be required to push on its own.",
+    )
+    require_pkce: bool = Field(
+        False,
+        description="Require PKCE (S256) from confidential clients too, whenever a code is "
+        "issued (OAuth 2.0 Security BCP §2.1.1; FAPI 2.0 §5.3.2.2). Public clients always "
+        "need it.",
     )
     auth_mode: Literal["local", "noop"] = Field(
         "local",
@@ -148,6 +210,40 @@ class Settings(BaseSettings):
     )
     invite_ttl: int = Field(
         7 * 86400, ge=300, description="How long an invitation link stays valid, seconds."
+    )
+    client_registration: Literal["off", "open", "token"] = Field(
+        "off",
+        description="Dynamic client registration at `/connect/register` (RFC 7591/7592): "
+        "`off`, `open` (anyone may register a client) or `token` (an initial access token "
+        "from `portico registration token create` or the admin API is required; the client "
+        "joins that token's organization).",
+    )
+    client_registration_redirect_schemes: list[str] = Field(
+        default_factory=lambda: ["https", "http"],
+        description="URI schemes dynamically registered clients may use in `redirect_uris` "
+        "(http is only ever accepted on loopback hosts). Add a private-use scheme such as "
+        "`com.example.app` to let native apps register (JSON list in the environment).",
+    )
+    client_registration_redirect_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts dynamically registered clients may use in `redirect_uris`; "
+        "`*.example.com` allows subdomains. Empty: any host (JSON list in the environment).",
+    )
+    client_registration_grant_types: list[Literal[
+        "authorization_code", "refresh_token", "client_credentials"]] = Field(
+        default_factory=lambda: ["authorization_code", "refresh_token"],
+        description="Grant types dynamically registered clients may ask for "
+        "(JSON list in the environment).",
+    )
+    client_registration_response_types: list[str] = Field(
+        default_factory=lambda: ["code"],
+        description="Response types dynamically registered clients may ask for, among "
+        "those Portico supports (JSON list in the environment).",
+    )
+    client_registration_max_clients: int = Field(
+        100, ge=0,
+        description="Most dynamically registered clients per organization (those registered "
+        "openly, without an organization, count as one group); 0: no limit.",
     )
     smtp_url: SecretStr | None = Field(
         None,
@@ -188,6 +284,33 @@ class Settings(BaseSettings):
         description="Seconds between clean-up passes (expired sessions, codes, tokens, ...); "
         "every instance may run them, a lease row lets one at a time. 0 disables the loop "
         "(run `portico maintenance run` from cron instead).",
+    )
+    backchannel_logout_timeout: float = Field(
+        5.0,
+        gt=0,
+        le=30,
+        description="Seconds Portico waits for a client's backchannel_logout_uri to answer "
+        "one logout notice (OIDC Back-Channel Logout 1.0).",
+    )
+    backchannel_logout_retry_for: int = Field(
+        86400,
+        ge=60,
+        description="Seconds after a session ended during which an undelivered back-channel "
+        "logout notice is retried (with growing pauses) before it is abandoned.",
+    )
+    backchannel_logout_wait: float = Field(
+        2.0,
+        ge=0,
+        le=10,
+        description="Seconds the sign-out page waits for back-channel notices before it "
+        "sends the browser on; delivery carries on in the background after that.",
+    )
+    frontchannel_logout_timeout: int = Field(
+        3,
+        ge=1,
+        le=30,
+        description="Seconds the signed-out page gives front-channel logout iframes to load "
+        "before continuing to the post_logout_redirect_uri (OIDC Front-Channel Logout 1.0).",
     )
     metrics_enabled: bool = Field(
         True,
@@ -250,6 +373,15 @@ class Settings(BaseSettings):
         if parts.scheme == "http" and not is_loopback_url(value):
             raise ValueError("must use https unless it is a loopback address")
         return value.rstrip("/")
+
+    @field_validator("resources")
+    @classmethod
+    def _check_resources(cls, value: list[str]) -> list[str]:
+        # RFC 8707 §2: an absolute URI without a fragment.
+        for uri in value:
+            if not urlsplit(uri).scheme or "#" in uri or any(c.isspace() for c in uri):
+                raise ValueError(f"{uri!r} must be an absolute URI without a fragment")
+        return value
 
     @field_validator(
         "rate_limit_login", "rate_limit_account", "rate_limit_sensitive", "rate_limit_token"

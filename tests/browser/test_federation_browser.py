@@ -26,7 +26,7 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 from tests.browser.support import RelyingParty, sign_in
-from tests.conftest import REPO, LiveServer, free_port, start_server
+from tests.conftest import REPO, LiveServer, free_port, node_cache_lock, start_server
 
 PASSWORD = "Upstream-pass-1"
 NODE_DIR = REPO / "tests" / ".cache" / "node"
@@ -84,9 +84,10 @@ def _start_panva(downstream: LiveServer) -> tuple[subprocess.Popen[bytes], str] 
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         return None
-    if not (NODE_DIR / "node_modules" / "oidc-provider").exists():
-        subprocess.run([npm, "install", "--prefix", str(NODE_DIR), "--no-audit", "--no-fund",
-                        "oidc-provider@9"], check=True, capture_output=True, timeout=300)
+    with node_cache_lock():  # xdist workers share the folder
+        if not (NODE_DIR / "node_modules" / "oidc-provider").exists():
+            subprocess.run([npm, "install", "--prefix", str(NODE_DIR), "--no-audit", "--no-fund",
+                            "oidc-provider@9"], check=True, capture_output=True, timeout=300)
     port = free_port()
     env = {**os.environ, "PORT": str(port), "CLIENT_ID": "portico",
            "CLIENT_SECRET": PANVA_SECRET, "PACKAGE_JSON": str(NODE_DIR / "package.json"),

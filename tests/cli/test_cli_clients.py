@@ -78,3 +78,14 @@ def test_audit_tail_filters_by_organization_and_outcome(cli):
     assert json.loads(cli("audit", "tail", "--outcome", "failure", "--json").output) == []
     unknown = cli("audit", "tail", "--org", "nope", ok=False)
     assert unknown.exit_code == 1 and "no such organization" in unknown.output
+
+
+def test_client_add_can_require_par_and_dpop(cli):
+    made = json.loads(cli("client", "add", *WEB, "--require-par", "--dpop-bound",
+                          "--json").output)
+    plain = json.loads(cli("client", "add", *WEB, "--json").output)
+    shown = json.loads(cli("client", "show", made["client_id"], "--json").output)
+    assert shown["require_pushed_authorization_requests"] is True
+    assert shown["dpop_bound_access_tokens"] is True
+    other = json.loads(cli("client", "show", plain["client_id"], "--json").output)
+    assert other["require_pushed_authorization_requests"] is False

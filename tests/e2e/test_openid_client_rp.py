@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from joserfc.jwk import ECKey
-from tests.conftest import REPO
+from tests.conftest import REPO, node_cache_lock
 from tests.e2e.browser_login import EMAIL, USERNAME, Browser, callback_of, params_of
 from tests.e2e.conftest import Portico
 
@@ -41,16 +41,17 @@ def openid_client_prefix() -> Path:
     if node is None or npm is None:
         _unavailable("node and npm are needed to run openid-client")
     installed = NODE_CACHE / "node_modules" / "openid-client" / "package.json"
-    if installed.exists() and json.loads(installed.read_text())["version"].startswith("6."):
-        return NODE_CACHE
-    NODE_CACHE.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        [npm, "install", "--prefix", str(NODE_CACHE), OPENID_CLIENT]
-        + ["--no-audit", "--no-fund", "--loglevel=error"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    with node_cache_lock():  # xdist workers share the folder
+        if installed.exists() and json.loads(installed.read_text())["version"].startswith("6."):
+            return NODE_CACHE
+        NODE_CACHE.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(
+            [npm, "install", "--prefix", str(NODE_CACHE), OPENID_CLIENT]
+            + ["--no-audit", "--no-fund", "--loglevel=error"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     if done.returncode != 0:
         _unavailable(f"npm install {OPENID_CLIENT} failed:\n{done.stdout}{done.stderr}")
     return NODE_CACHE

@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 import httpx
 import pytest
 from sqlalchemy import select
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO, free_port, node_cache_lock
 from tests.e2e.browser_login import forms_of
 from tests.federation.support import DOWNSTREAM, add_provider, local
 from tests.helpers import services_of
@@ -40,13 +40,14 @@ def panva() -> Iterator[str]:
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         _missing("node is not installed")
-    if not (NODE_DIR / "node_modules" / "oidc-provider").exists():
-        NODE_DIR.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run([npm, "install", "--prefix", str(NODE_DIR), "--no-audit",
-                               "--no-fund", "oidc-provider@9"], capture_output=True, text=True,
-                              timeout=300)
-        if done.returncode != 0:
-            _missing(f"npm could not install oidc-provider:\n{done.stderr[-2000:]}")
+    with node_cache_lock():  # xdist workers share the folder
+        if not (NODE_DIR / "node_modules" / "oidc-provider").exists():
+            NODE_DIR.mkdir(parents=True, exist_ok=True)
+            done = subprocess.run([npm, "install", "--prefix", str(NODE_DIR), "--no-audit",
+                                   "--no-fund", "oidc-provider@9"], capture_output=True,
+                                  text=True, timeout=300)
+            if done.returncode != 0:
+                _missing(f"npm could not install oidc-provider:\n{done.stderr[-2000:]}")
     port = free_port()
     env = {**os.environ, "PORT": str(port), "CLIENT_ID": CLIENT_ID,
            "CLIENT_SECRET": CLIENT_SECRET, "PACKAGE_JSON": str(NODE_DIR / "package.json"),

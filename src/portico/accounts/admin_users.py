@@ -334,6 +334,9 @@ async def delete_account(db: Database, actor: Actor, user_id: str) -> None:
                                "make someone else an admin first.")
         await _audit(session, actor, "user.deleted", user, username=user.username,
                      org_ids=[m.org_id for m in memberships])
+        # Revoked, not just cascaded away, so the person's applications get their
+        # back-channel logout notices (queued in this transaction, sent after it).
+        await revoke_other_sessions(session, user.id, keep=None)
         await session.execute(delete(User).where(User.id == user.id)
                               .execution_options(synchronize_session=False))
 

@@ -14,6 +14,7 @@ from portico.errors import NotFound
 from portico.storage.db import Database
 from portico.storage.models import AccessToken, RefreshToken, Session, User
 from portico.storage.models.base import utcnow
+from portico.storage.repositories.logout import SessionEnding
 from portico.storage.repositories.sessions import Sessions
 from portico.storage.repositories.users import Users
 
@@ -37,12 +38,33 @@ async def start_session(
     replaces: str | None = None,
     via: str = "browser",
 ) -> StartedSession:
-    """Create a fresh session (a new id at every login) and revoke the one it replaces;
-    ``via`` says where it began ("browser" pages or the "api"), for the session list."""
-    if replaces:
-        await Sessions(session).revoke(replaces)
+    """Start a session at sign-in; ``via`` says where it began ("browser" pages or the
+    "api"), for the session list.
+
+    Every sign-in gets a new cookie value, so a planted cookie never becomes a signed-in
+    one. When ``replaces`` is a live session of the same person (``prompt=login``,
+    ``max_age``, a second sign-in), that session is re-authenticated in place: same id,
+    so the ``sid`` applications hold stays valid and nobody is logged out by signing in
+    again (OIDC Core §2 ``auth_time``; Back-Channel Logout §2.5). Anyone else's session
+    is revoked, with the logout notices that brings."""
     cookie = random_token(32)
     now = utcnow()
+    sessions = Sessions(session)
+    if replaces:
+        previous = await sessions.get(replaces)
+        if (previous is not None and previous.user_id == user.id
+                and previous.revoked_at is None and previous.expires_at > now):
+            previous.token_hash = lookup_hash(cookie)
+            previous.auth_time = now
+            previous.amr = amr
+            previous.acr = None  # set again by whoever signed the person in
+            previous.last_seen_at = now
+            previous.expires_at = now + timedelta(seconds=ttl)
+            previous.ip = ip
+            previous.user_agent = (user_agent or "")[:300] or None
+            await session.flush()
+            return StartedSession(previous, cookie)
+        await sessions.revoke(replaces)
     row = Session(
         id=new_id(),
         token_hash=lookup_hash(cookie),
@@ -56,7 +78,7 @@ async def start_session(
         user_agent=(user_agent or "")[:300] or None,
         via=via,
     )
-    await Sessions(session).add(row)
+    await sessions.add(row)
     return StartedSession(row, cookie)
 
 
@@ -97,12 +119,15 @@ async def list_sessions(session: AsyncSession, user_id: str) -> list[Session]:
 
 async def revoke_other_sessions(session: AsyncSession, user_id: str,
                                 keep: str | None) -> int:
-    """Sign a person out everywhere but ``keep`` (after a password change)."""
+    """Sign a person out everywhere but ``keep`` (after a password change, a reset, a
+    disable); the clients of the ended sessions get their logout notices."""
     stmt = update(Session).where(Session.user_id == user_id, Session.revoked_at.is_(None))
     if keep:
         stmt = stmt.where(Session.id != keep)
-    result = await session.execute(stmt.values(revoked_at=utcnow()))
-    return int(result.rowcount or 0)
+    ended = list((await session.execute(
+        stmt.values(revoked_at=utcnow()).returning(Session.id))).scalars())
+    await SessionEnding(session).record(ended)
+    return len(ended)
 
 
 async def end_session(db: Database, user_id: str, session_id: str, *, token_client_id: str,

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import click
 
 from portico.cli.common import emit, run_with_services
-from portico.clients import AUTH_METHODS, GRANT_TYPES, owner_org, register_client, remove_client
+from portico.clients import (
+    AUTH_METHODS,
+    GRANT_TYPES,
+    ClientFields,
+    owner_org,
+    public_jwks,
+    register_client,
+    remove_client,
+)
 from portico.errors import Forbidden
+from portico.protocol.authorize.request_object import SIGNED_ALGS
+from portico.protocol.authorize.response import RESPONSE_TYPES
 from portico.protocol.first_party import SYSTEM_CLIENT_ID
 from portico.services import Services
 from portico.storage.repositories.clients import Clients
@@ -52,6 +63,12 @@ def client() -> None:
     help="Sign userinfo responses with this algorithm.",
 )
 @click.option(
+    "--access-token-alg",
+    type=click.Choice(["RS256", "ES256", "EdDSA"]),
+    default=None,
+    help="Sign this client's RFC 9068 access tokens with this algorithm (default RS256).",
+)
+@click.option(
     "--jwks-file",
     type=click.File("r"),
     default=None,
@@ -64,6 +81,27 @@ def client() -> None:
     multiple=True,
     help="Allowed request_uri (a value ending in / allows that prefix).",
 )
+@click.option("--backchannel-logout-uri", default=None,
+              help="Where logout tokens are POSTed (OIDC Back-Channel Logout 1.0).")
+@click.option("--backchannel-logout-session-required", is_flag=True,
+              help="The client needs sid in logout tokens (Portico always sends it).")
+@click.option("--frontchannel-logout-uri", default=None,
+              help="Loaded in an iframe at sign-out (OIDC Front-Channel Logout 1.0).")
+@click.option("--frontchannel-logout-session-required", is_flag=True,
+              help="Add iss and sid to the front-channel logout URI.")
+@click.option(
+    "--response-type",
+    "response_types",
+    type=click.Choice(RESPONSE_TYPES),
+    multiple=True,
+    help="Repeat for several (default: code). Implicit and hybrid types are opt-in.",
+)
+@click.option("--assertion-alg", "assertion_alg", type=click.Choice(SIGNED_ALGS), default=None,
+              help="The only algorithm its private_key_jwt assertions may use.")
+@click.option("--require-par", is_flag=True,
+              help="Accept authorization requests only through /par (RFC 9126).")
+@click.option("--dpop-bound", is_flag=True,
+              help="Every token request must carry a DPoP proof (RFC 9449).")
 @click.option("--client-id", default=None, help="Choose the client_id (default: random).")
 @click.option("--org", "org", default=None, metavar="SLUG",
               help="Organization (slug or id) that owns the client (default: instance-wide).")
@@ -78,9 +116,18 @@ def client_add(
     scope: str,
     id_token_alg: str,
     userinfo_alg: str | None,
+    access_token_alg: str | None,
     jwks_file: click.File | None,
     jwks_uri: str | None,
     request_uris: tuple[str, ...],
+    response_types: tuple[str, ...],
+    backchannel_logout_uri: str | None,
+    backchannel_logout_session_required: bool,
+    frontchannel_logout_uri: str | None,
+    frontchannel_logout_session_required: bool,
+    assertion_alg: str | None,
+    require_par: bool,
+    dpop_bound: bool,
     client_id: str | None,
     org: str | None,
     as_json: bool,
@@ -104,6 +151,16 @@ def client_add(
             jwks=jwks,
             jwks_uri=jwks_uri,
             request_uris=list(request_uris),
+            metadata=({"response_types": list(response_types)} if response_types else {})
+            | ({"access_token_signed_response_alg": access_token_alg}
+               if access_token_alg else {})
+            | {"require_pushed_authorization_requests": require_par,
+               "dpop_bound_access_tokens": dpop_bound,
+               "token_endpoint_auth_signing_alg": assertion_alg},
+            backchannel_logout_uri=backchannel_logout_uri,
+            backchannel_logout_session_required=backchannel_logout_session_required,
+            frontchannel_logout_uri=frontchannel_logout_uri,
+            frontchannel_logout_session_required=frontchannel_logout_session_required,
             client_id=client_id,
             org_id=org_id,
             via="cli",
@@ -151,6 +208,26 @@ def client_list(as_json: bool) -> None:
             or "no clients"
         ),
     )
+
+
+@client.command("show")
+@click.argument("client_id")
+@click.option("--json", "as_json", is_flag=True)
+def client_show(client_id: str, as_json: bool) -> None:
+    """Show every registered setting of one client (never its secret)."""
+
+    async def work(svc: Services) -> dict[str, object]:
+        async with svc.db.session() as session:
+            row = await Clients(session).get(client_id)
+        if row is None:
+            raise click.ClickException(f"no client {client_id!r}")
+        shown = asdict(ClientFields.of(row))
+        shown["jwks"] = public_jwks(row.jwks)
+        return {"client_id": row.id, "org_id": row.org_id, **shown}
+
+    emit(run_with_services(work), as_json,
+         lambda d: "\n".join(f"{k + ':':<40} {v}" for k, v in d.items()
+                             if v not in (None, [], {}, "", False)))
 
 
 @client.command("remove")

@@ -13,6 +13,7 @@ Two things here matter when running several workers or instances:
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import sys
@@ -25,9 +26,30 @@ from hypercorn.run import run
 from portico.cli.common import run_with_services, settings_or_exit
 from portico.protocol.first_party import ensure_system_client
 from portico.services import Services
+from portico.settings import Settings
 from portico.storage.migrate import upgrade
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def hypercorn_config(settings: Settings, host: str, port: int, workers: int,
+                     certfile: str | None, keyfile: str | None) -> Config:
+    """Hypercorn's configuration for ``portico serve`` (bench/profile_requests.py uses it too)."""
+    config = Config()
+    config.application_path = "portico.app:create_app()"
+    config.bind = [f"{host}:{port}"]
+    # One worker runs in this process (Hypercorn's workers=0): no spawned child, so
+    # half the memory and the same SIGTERM drain. Several workers are spawned processes.
+    config.workers = workers if workers > 1 else 0
+    config.certfile, config.keyfile = certfile, keyfile
+    config.accesslog = "-"
+    config.errorlog = "-"
+    config.loglevel = settings.log_level.upper()
+    config.graceful_timeout = settings.shutdown_grace
+    # uvloop (a dependency on Linux) runs the event loop in C: the same requests for
+    # less CPU than asyncio's pure-Python loop (bench/README.md).
+    config.worker_class = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    return config
 
 
 @click.command()
@@ -51,17 +73,7 @@ def serve(host: str, port: int, workers: int, certfile: str | None, keyfile: str
             await ensure_system_client(session)
 
     run_with_services(prepare, policy=False)
-    config = Config()
-    config.application_path = "portico.app:create_app()"
-    config.bind = [f"{host}:{port}"]
-    # One worker runs in this process (Hypercorn's workers=0): no spawned child, so
-    # half the memory and the same SIGTERM drain. Several workers are spawned processes.
-    config.workers = workers if workers > 1 else 0
-    config.certfile, config.keyfile = certfile, keyfile
-    config.accesslog = "-"
-    config.errorlog = "-"
-    config.loglevel = settings.log_level.upper()
-    config.graceful_timeout = settings.shutdown_grace
+    config = hypercorn_config(settings, host, port, workers, certfile, keyfile)
     own_metrics_dir = None
     if workers > 1 and not os.environ.get(MULTIPROC_ENV):
         # Workers are spawned processes: they inherit this and read it at import time.

@@ -5,14 +5,23 @@ published in /jwks (so relying parties have cached it before it signs anything),
 and ``retired`` keys that stay published until every token they signed has
 expired. Rotation promotes next → active, active → retired, and creates a new next.
 Every instance reads keys from the database and caches them for a few seconds.
+
+The cache is keyed by the published key set itself: every ``CACHE_SECONDS`` one query
+reads the published rows, and only when their (kid, status) list differs from the
+cached one is the snapshot rebuilt. Private keys are opened (AES-GCM, then an RSA
+import of ~50 ms) once per kid per process, not at every refresh, so a refresh costs
+one small SELECT and never stalls the event loop. The serialised JWKS and its strong
+ETag are part of the snapshot: every instance that reads the same rows publishes the
+same bytes under the same ETag.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -48,12 +57,24 @@ def generate_key(alg: str) -> type_key:
 
 @dataclass(frozen=True)
 class LoadedKeys:
-    """A snapshot of the published keys and the signing key per algorithm."""
+    """A snapshot of the published keys and the signing key per algorithm.
+
+    ``jwks_json`` is the /jwks body, ``etag`` its strong entity tag (RFC 9110 §8.8.3),
+    ``version`` the (kid, status) list it was built from, ``loaded_at`` when that list
+    was last checked against the database."""
 
     jwks: dict[str, Any]
     keyset: KeySet
     signers: dict[str, type_key]
     loaded_at: float
+    version: tuple[tuple[str, str], ...] = ()
+    jwks_json: bytes = b""
+    etag: str = ""
+
+
+def entity_tag(body: bytes) -> str:
+    """A strong ETag derived from the bytes alone, so every instance agrees on it."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
 class KeyService:
@@ -64,6 +85,8 @@ class KeyService:
         self.box = box
         self.retire_grace = timedelta(seconds=max_token_ttl + 300)
         self._cache: LoadedKeys | None = None
+        self._opened: dict[str, type_key] = {}  # kid -> private key, opened once
+        self._refreshing = False
 
     def _seal(self, key: type_key) -> SigningKey:
         private = json.dumps(key.as_dict(private=True)).encode()
@@ -138,20 +161,39 @@ class KeyService:
             return await SigningKeys(session).all()
 
     async def load(self, force: bool = False) -> LoadedKeys:
-        """Published keys, cached briefly so rotation on another instance is seen soon."""
+        """Published keys, re-checked every ``CACHE_SECONDS`` so a rotation on another
+        instance is seen soon. While one request re-checks, the others keep the snapshot
+        they have (as ``portico.policy`` does), so a slow database stalls one request."""
         cached = self._cache
-        if cached and not force and time.monotonic() - cached.loaded_at < CACHE_SECONDS:
+        if cached and not force and (
+            self._refreshing or time.monotonic() - cached.loaded_at < CACHE_SECONDS
+        ):
             return cached
-        async with self.db.session() as session:
-            rows = await SigningKeys(session).published()
+        self._refreshing = True
+        try:
+            async with self.db.read() as session:
+                rows = await SigningKeys(session).published()
+        finally:
+            self._refreshing = False
+        version = tuple((row.kid, row.status) for row in rows)
+        if cached is not None and cached.version == version:
+            self._cache = replace(cached, loaded_at=time.monotonic())
+            return self._cache
         public = [row.public_jwk for row in rows]
         signers: dict[str, type_key] = {}
         for row in rows:
             if row.status == "active":
                 # The newest active key wins if two instances raced at first start.
-                signers[row.alg] = self._open(row)
+                if row.kid not in self._opened:
+                    self._opened[row.kid] = self._open(row)
+                signers[row.alg] = self._opened[row.kid]
+        published = {row.kid for row in rows}
+        self._opened = {kid: key for kid, key in self._opened.items() if kid in published}
         keyset = KeySet([import_key(jwk) for jwk in public])  # type: ignore[misc]
-        self._cache = LoadedKeys({"keys": public}, keyset, signers, time.monotonic())
+        jwks = {"keys": public}
+        body = json.dumps(jwks, separators=(",", ":")).encode()
+        self._cache = LoadedKeys(jwks, keyset, signers, time.monotonic(), version, body,
+                                 entity_tag(body))
         return self._cache
 
     async def signer(self, alg: str) -> type_key:

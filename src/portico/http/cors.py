@@ -7,6 +7,7 @@ from __future__ import annotations
 from quart import Response, request
 
 from portico.http import services
+from portico.settings import Settings
 
 CORS_PATHS = (
     "/.well-known/openid-configuration",
@@ -19,11 +20,21 @@ CORS_PATHS = (
 )
 
 
-def _allowed_origin() -> str | None:
-    origin = request.headers.get("Origin")
-    if not origin or request.path not in CORS_PATHS:
+def allowed_origin(origin: str | None, path: str, settings: Settings) -> str | None:
+    """``origin`` when it may read responses from ``path``; ``None`` otherwise."""
+    if not origin or path not in CORS_PATHS:
         return None
-    return origin if origin in services().settings.cors_origins else None
+    return origin if origin in settings.cors_origins else None
+
+
+def response_headers(origin: str) -> list[tuple[str, str]]:
+    """What lets an allowed ``origin`` read a (non-preflight) response."""
+    return [("Access-Control-Allow-Origin", origin),
+            ("Access-Control-Expose-Headers", "WWW-Authenticate"), ("Vary", "Origin")]
+
+
+def _allowed_origin() -> str | None:
+    return allowed_origin(request.headers.get("Origin"), request.path, services().settings)
 
 
 async def preflight() -> Response | None:
@@ -45,7 +56,9 @@ async def add_cors_headers(response: Response) -> Response:
     """Allow a configured origin to read the response."""
     origin = _allowed_origin()
     if origin:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Expose-Headers"] = "WWW-Authenticate"
-        response.headers.add("Vary", "Origin")
+        for name, value in response_headers(origin):
+            if name == "Vary":
+                response.headers.add(name, value)
+            else:
+                response.headers[name] = value
     return response

@@ -78,6 +78,7 @@ GRANT_TYPES = frozenset({
     "urn:ietf:params:oauth:grant-type:device_code",
     "urn:ietf:params:oauth:grant-type:token-exchange",
 })
+STATUS_CLASSES = {n: f"{n}xx" for n in range(1, 6)}
 LOGIN_FAILURES = frozenset({"password", "unknown_user", "disabled", "locked"})
 
 bp = Blueprint("metrics", __name__)
@@ -90,13 +91,19 @@ async def _start_timer() -> None:
     g.metrics_started = time.perf_counter()
 
 
+def observe(rule: str, method: str, status: int, seconds: float | None) -> None:
+    """Count one answered request (and its duration, when known)."""
+    method = method if method in METHODS else "other"
+    REQUESTS.labels(rule, method, STATUS_CLASSES.get(status // 100, "other")).inc()
+    if seconds is not None:
+        LATENCY.labels(rule, method).observe(seconds)
+
+
 async def _observe(response: Response) -> Response:
     rule = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
-    method = request.method if request.method in METHODS else "other"
-    REQUESTS.labels(rule, method, f"{response.status_code // 100}xx").inc()
     started = g.get("metrics_started")
-    if started is not None:
-        LATENCY.labels(rule, method).observe(time.perf_counter() - started)
+    observe(rule, request.method, response.status_code,
+            None if started is None else time.perf_counter() - started)
     return response
 
 

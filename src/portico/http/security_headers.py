@@ -1,21 +1,37 @@
-"""Headers every response carries: no framing, no sniffing, a strict CSP for pages."""
+"""Headers every response carries: no framing, no sniffing, a strict CSP for pages.
+
+The header values are built once at import; only a page that runs an inline script
+(``g.csp_nonce``) gets its own CSP string. ``HEADERS`` is also what the published
+documents' fast path (``portico.http.documents``) sends, so both agree."""
 
 from __future__ import annotations
 
 from quart import Response, g
 
 
+def _csp(scripts: str, frames: str = "") -> str:
+    return (f"default-src 'none'; style-src 'self'; img-src 'self' data:; script-src {scripts}; "
+            f"{frames}frame-ancestors 'none'; base-uri 'none'")
+
+
+HEADERS: tuple[tuple[str, str], ...] = (
+    ("X-Frame-Options", "DENY"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Content-Security-Policy", _csp("'none'")),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+
+
 async def add_security_headers(response: Response) -> Response:
     """Anti-clickjacking (X-Frame-Options + CSP frame-ancestors), nosniff, referrer policy."""
-    nonce = getattr(g, "csp_nonce", None)
-    scripts = f"'nonce-{nonce}'" if nonce else "'none'"
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        f"default-src 'none'; style-src 'self'; img-src 'self' data:; script-src {scripts}; "
-        "frame-ancestors 'none'; base-uri 'none'",
-    )
-    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    nonce = g.get("csp_nonce")
+    headers = response.headers
+    for name, value in HEADERS:
+        if name not in headers:
+            if nonce and name == "Content-Security-Policy":
+                # The signed-out page alone frames others: front-channel logout iframes.
+                frames = " ".join(g.get("csp_frame_src") or ())
+                value = _csp(f"'nonce-{nonce}'", f"frame-src {frames}; " if frames else "")
+            headers[name] = value
     return response

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from portico.crypto.signing_keys import SUPPORTED_ALGS
+from portico.protocol import jarm, logout, registration
 from portico.protocol.authlib_bridge import (
     Introspection,
     PorticoServer,
@@ -18,6 +19,8 @@ from portico.protocol.authorize.prompt import PROMPTS
 from portico.protocol.authorize.request_object import REQUEST_OBJECT_ALGS, SIGNED_ALGS
 from portico.protocol.authorize.response import RESPONSE_MODES, RESPONSE_TYPES
 from portico.protocol.claims import CLAIMS_SUPPORTED, SUPPORTED_SCOPES
+from portico.protocol.dpop import DPOP_ALGS
+from portico.protocol.subjects import SUBJECT_TYPES
 from portico.settings import Settings
 
 # Endpoint name -> path; the routes are registered from this same table.
@@ -29,6 +32,10 @@ ENDPOINTS = {
     "end_session_endpoint": "/end_session",
     "introspection_endpoint": "/introspect",
     "revocation_endpoint": "/revoke",
+    # RFC 8628 §4: the device authorization endpoint is advertised like the others.
+    "device_authorization_endpoint": "/device_authorization",
+    # RFC 9126 §5.
+    "pushed_authorization_request_endpoint": "/par",
 }
 
 
@@ -53,7 +60,7 @@ def openid_configuration(settings: Settings, server: PorticoServer) -> dict[str,
         response_types_supported=list(RESPONSE_TYPES),
         response_modes_supported=list(RESPONSE_MODES),
         grant_types_supported=_token_grants(server),
-        subject_types_supported=["public"],
+        subject_types_supported=list(SUBJECT_TYPES),
         id_token_signing_alg_values_supported=list(SUPPORTED_ALGS),
         userinfo_signing_alg_values_supported=list(SUPPORTED_ALGS),
         request_object_signing_alg_values_supported=list(REQUEST_OBJECT_ALGS),
@@ -73,9 +80,18 @@ def openid_configuration(settings: Settings, server: PorticoServer) -> dict[str,
         ui_locales_supported=["en"],
         claims_locales_supported=["en"],
         authorization_response_iss_parameter_supported=True,
-        frontchannel_logout_supported=False,
-        backchannel_logout_supported=False,
+        # RFC 9126 §5, RFC 9101 §10.5: whether /authorize takes only pushed / signed requests.
+        require_pushed_authorization_requests=settings.require_pushed_authorization_requests,
+        require_signed_request_object=settings.require_signed_request_object,
+        # OpenID JARM §3: the JWT response modes are signed with these.
+        authorization_signing_alg_values_supported=list(jarm.SIGNING_ALGS),
+        authorization_encryption_alg_values_supported=list(jarm.ENCRYPTION_ALGS),
+        authorization_encryption_enc_values_supported=list(jarm.ENCRYPTION_ENCS),
+        # RFC 9449 §5.1: DPoP at the token endpoint and UserInfo.
+        dpop_signing_alg_values_supported=list(DPOP_ALGS),
     )
+    doc.update(logout.metadata())
+    doc.update(registration.discovery_metadata(settings))
     return doc
 
 
@@ -94,8 +110,14 @@ def authorization_server_metadata(settings: Settings, server: PorticoServer) -> 
         "acr_values_supported",
         "frontchannel_logout_supported",
         "backchannel_logout_supported",
+        "frontchannel_logout_session_supported",
+        "backchannel_logout_session_supported",
         "prompt_values_supported",
         "claims_locales_supported",
+        "id_token_encryption_alg_values_supported",
+        "id_token_encryption_enc_values_supported",
+        "userinfo_encryption_alg_values_supported",
+        "userinfo_encryption_enc_values_supported",
     ):
         doc.pop(oidc_only, None)
     return doc

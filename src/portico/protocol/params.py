@@ -14,6 +14,8 @@ MAX_PARAMS = 64
 MAX_NAME = 64
 MAX_VALUE = 4096
 LONG_VALUES = {"request", "claims", "id_token_hint", "client_assertion"}
+# RFC 8707 §2: "resource" may be given more than once; every value is kept in ``multi``.
+MULTI_VALUED = {"resource"}
 
 
 @dataclass
@@ -23,6 +25,7 @@ class Params:
     values: dict[str, str] = field(default_factory=dict)
     repeated: set[str] = field(default_factory=set)
     oversized: set[str] = field(default_factory=set)
+    multi: dict[str, list[str]] = field(default_factory=dict)
 
     def get(self, name: str) -> str | None:
         """A parameter's value; empty strings count as absent (OAuth 2.0 §3.1)."""
@@ -40,8 +43,11 @@ def parse(items: Iterable[tuple[str, str]], long_limit: int = 16384) -> Params:
         if len(value) > limit:
             params.oversized.add(name)
             continue
+        if name in MULTI_VALUED:
+            params.multi.setdefault(name, []).append(value)
         if name in params.values:
-            params.repeated.add(name)
+            if name not in MULTI_VALUED:
+                params.repeated.add(name)
             continue
         params.values[name] = value
     return params

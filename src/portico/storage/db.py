@@ -1,5 +1,9 @@
 """Engine and sessions: one async engine per process, transactions retried on conflicts.
 
+Every statement is a round trip (through aiosqlite's thread, or to PostgreSQL), and one
+costs more than an ES256 signature, so hot paths keep their count small and fixed:
+tests/perf_counts asserts the number per endpoint.
+
 SQLite runs in WAL mode with a busy timeout so readers never block the writer and
 concurrent writers wait instead of failing. On PostgreSQL (and its distributed
 cousins) a transaction that fails with SQLSTATE 40001 is retried from the top.
@@ -23,6 +27,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 T = TypeVar("T")
+READ_ONLY = "portico_read_only"
 _RETRY_SQLSTATES = {"40001", "40P01"}
 
 
@@ -40,13 +45,23 @@ def create_engine(url: str) -> AsyncEngine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            # Large databases: index pages are read through a memory map (no read()
+            # per page, shared with the OS page cache) and a 16 MiB page cache per
+            # connection keeps the upper B-tree levels of the token tables hot. Pages
+            # count in RSS only once touched (bench/README.md, "--big").
+            cur.execute("PRAGMA mmap_size=268435456")
+            cur.execute("PRAGMA cache_size=-16384")
             cur.close()
 
         @event.listens_for(engine.sync_engine, "begin")
-        def _sqlite_begin_immediate(conn: Any) -> None:
+        def _sqlite_begin(conn: Any) -> None:
             # Take the write lock at BEGIN so two writers queue instead of deadlocking
-            # on a read-then-write upgrade (SQLite's SQLITE_BUSY_SNAPSHOT).
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # on a read-then-write upgrade (SQLite's SQLITE_BUSY_SNAPSHOT). A read-only
+            # session (``Database.read``) takes no lock: WAL readers never wait.
+            if conn.get_execution_options().get(READ_ONLY):
+                conn.exec_driver_sql("BEGIN")
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
@@ -64,11 +79,23 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, execution_options={READ_ONLY: True})
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """One transaction: committed on success, rolled back on any exception."""
         async with self.sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A transaction for reads only (hot paths: userinfo, key and policy refresh).
+
+        On SQLite it begins without the write lock, so it never queues behind writers
+        nor makes them wait; a write in it would risk ``SQLITE_BUSY``, so never write here.
+        On PostgreSQL it is an ordinary transaction."""
+        async with self.read_sessions() as session, session.begin():
             yield session
 
     async def run(self, fn: Callable[[AsyncSession], Awaitable[T]], attempts: int = 5) -> T:

@@ -23,7 +23,9 @@ What stays on purpose:
   family, which needs the row;
 * audit events, users, clients and consents: those are records, not leftovers;
 * finished invites (accepted, cancelled or expired) for ``Retention.invites`` after
-  they finished, so admins can still see what became of an invitation.
+  they finished, so admins can still see what became of an invitation;
+* back-channel logout notices until delivered or abandoned, then for
+  ``Retention.logout_deliveries`` (pending ones are the delivery worker's business).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,11 +49,16 @@ from portico.storage.db import Database
 from portico.storage.models import (
     AccessToken,
     AuthorizationCode,
+    DeviceAuthorization,
+    DpopProof,
     Invite,
     Lease,
+    LogoutDelivery,
     PendingAuthorization,
+    PushedAuthorizationRequest,
     RefreshToken,
     Session,
+    SessionClient,
     SigningKey,
     UpstreamLoginFlow,
     UsedAssertion,
@@ -70,6 +77,7 @@ class Retention:
     its settings; the default is the default ``invite_ttl``)."""
 
     invites: timedelta = timedelta(days=7)
+    logout_deliveries: timedelta = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -101,8 +109,19 @@ RULES: tuple[Rule, ...] = (
     Rule("pending_authorizations", PendingAuthorization, PendingAuthorization.id,
          lambda now: or_(PendingAuthorization.expires_at < now,
                          PendingAuthorization.completed_at.is_not(None))),
+    # RFC 8628: a device authorization is worthless once its device code expired.
+    Rule("device_authorizations", DeviceAuthorization, DeviceAuthorization.id,
+         lambda now: DeviceAuthorization.expires_at < now),
+    # RFC 9126: a pushed request is single use and short-lived; used or expired, it is dead.
+    Rule("pushed_authorization_requests", PushedAuthorizationRequest,
+         PushedAuthorizationRequest.id,
+         lambda now: or_(PushedAuthorizationRequest.expires_at < now,
+                         PushedAuthorizationRequest.used_at.is_not(None))),
     Rule("used_assertions", UsedAssertion, UsedAssertion.jti_hash,
          lambda now: UsedAssertion.expires_at < now),
+    # RFC 9449 §11.1: a proof past its iat window is refused anyway; its jti can go.
+    Rule("dpop_proofs", DpopProof, DpopProof.jti_hash,
+         lambda now: DpopProof.expires_at < now),
     Rule("signing_keys", SigningKey, SigningKey.kid,
          lambda now: (SigningKey.status == "retired") & (SigningKey.expires_at < now)),
     # A consumed upstream login flow is never needed again: its state is single use.
@@ -113,6 +132,14 @@ RULES: tuple[Rule, ...] = (
          lambda cutoff: or_(Invite.expires_at < cutoff, Invite.accepted_at < cutoff,
                             Invite.cancelled_at < cutoff),
          kept=lambda retention: retention.invites),
+    # Which clients took part in a session matters until the session row is gone.
+    Rule("session_clients", SessionClient, SessionClient.session_id,
+         lambda now: ~exists().where(Session.id == SessionClient.session_id)),
+    # Delivered or abandoned logout notices stay a while for admins to look at.
+    Rule("logout_deliveries", LogoutDelivery, LogoutDelivery.id,
+         lambda cutoff: or_(LogoutDelivery.delivered_at < cutoff,
+                            LogoutDelivery.abandoned_at < cutoff),
+         kept=lambda retention: retention.logout_deliveries),
 )
 
 

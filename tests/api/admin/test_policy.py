@@ -214,12 +214,16 @@ async def test_a_second_instance_applies_a_change_within_the_cache_delay(databas
         assert (await patch(root, {"registration": "closed"})).status_code == 200
         changed_at = time.monotonic()
         await problem(await register(a, "on-a"), 403, "forbidden")  # at once where changed
+        # Timed by when each attempt starts: on a loaded machine one registration may
+        # take a while, and what counts is which policy a request that began then met.
         attempts = 0
+        started = time.monotonic()
         while (await register(b, f"b{attempts}")).status_code == 201:
+            assert started - changed_at < CACHE_SECONDS + 1.0, "b never applied it"
             attempts += 1
-            assert time.monotonic() - changed_at < CACHE_SECONDS + 1.0, "b never applied it"
             await asyncio.sleep(0.1)
-        assert time.monotonic() - changed_at <= 2.0
+            started = time.monotonic()
+        assert started - changed_at <= CACHE_SECONDS + 1.0
         fields = (await (await b.test_client().get(URL, headers=bearer(root.access)))
                   .get_json())["fields"]
         assert fields["registration"]["source"] == "admin"

@@ -42,12 +42,7 @@ async def test_missing_redirect_uri_with_openid_gets_a_page(rp):
     [
         ({"response_type": None}, "invalid_request", "The response_type parameter is missing."),
         (
-            {"response_type": "token"},
-            "unsupported_response_type",
-            "The response_type is not supported.",
-        ),
-        (
-            {"response_type": "code id_token"},
+            {"response_type": "code code_id"},
             "unsupported_response_type",
             "The response_type is not supported.",
         ),
@@ -105,6 +100,32 @@ async def test_bad_parameters_are_redirected_with_the_exact_error(
     assert location.startswith(REDIRECT + "?")
     query = query_of(location)
     assert query == {
+        "error": error,
+        "error_description": description,
+        "state": "xyz",
+        "iss": "http://127.0.0.1:8000",
+    }
+
+
+@pytest.mark.parametrize(
+    ("response_type", "error", "description"),
+    [
+        ("token", "unsupported_response_type", "The response_type is not supported."),
+        (
+            "code id_token",
+            "unauthorized_client",
+            "The client has not registered this response_type.",
+        ),
+    ],
+)
+async def test_errors_for_token_response_types_go_in_the_fragment(
+    rp, response_type, error, description
+):
+    # OAuth 2.0 Multiple Response Types §5: fragment is their default response mode.
+    response = await _get(rp, **rp.params(response_type=response_type))
+    location = response.headers["Location"]
+    assert location.startswith(REDIRECT + "#")
+    assert query_of(location) == {
         "error": error,
         "error_description": description,
         "state": "xyz",

@@ -20,6 +20,7 @@ async def test_openid_configuration_lists_every_endpoint_under_the_issuer(app):
         "authorization_code",
         "refresh_token",
         "client_credentials",
+        "urn:ietf:params:oauth:grant-type:device_code",
     ]
     assert doc["code_challenge_methods_supported"] == ["S256"]
     assert set(doc["token_endpoint_auth_methods_supported"]) == {
@@ -28,7 +29,8 @@ async def test_openid_configuration_lists_every_endpoint_under_the_issuer(app):
         "private_key_jwt",
         "none",
     }
-    assert doc["response_modes_supported"] == ["query", "fragment", "form_post"]
+    assert doc["response_modes_supported"] == [
+        "query", "fragment", "form_post", "query.jwt", "fragment.jwt", "form_post.jwt", "jwt"]
     assert {"RS256", "ES256", "EdDSA"} <= set(doc["id_token_signing_alg_values_supported"])
     assert doc["authorization_response_iss_parameter_supported"] is True
 

@@ -65,3 +65,16 @@ async def test_confidential_clients_may_skip_pkce(rp):
         {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT}
     )
     assert response.status_code == 200
+
+
+async def test_require_pkce_extends_the_rule_to_confidential_clients(rp):
+    from tests.protocol.registration.conftest import configure
+
+    no_pkce = {"code_challenge": None, "code_challenge_method": None}
+    assert await rp.code(**no_pkce)  # confidential clients may go without by default
+    configure(rp.app, require_pkce=True)
+    response = await rp.browser.authorize(**rp.params(**no_pkce))
+    query = query_of(response.headers["Location"])
+    assert query["error"] == "invalid_request"
+    assert query["error_description"] == "This server requires PKCE with S256 from every client."
+    assert await rp.code()  # with a challenge, all is well

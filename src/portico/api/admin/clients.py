@@ -51,6 +51,16 @@ from portico.http import services
 from portico.orgs.access import named_org
 from portico.orgs.memberships import Actor
 
+# NewClient fields passed to ``register_client(metadata=…)`` as they are (ClientFields names).
+PROTOCOL_METADATA = {
+    "request_object_signing_alg", "subject_type", "sector_identifier_uri",
+    "id_token_encrypted_response_alg", "id_token_encrypted_response_enc",
+    "userinfo_encrypted_response_alg", "userinfo_encrypted_response_enc", "extra_metadata",
+    "response_types", "access_token_signed_response_alg", "authorization_signed_response_alg",
+    "authorization_encrypted_response_alg", "authorization_encrypted_response_enc",
+    "require_pushed_authorization_requests", "dpop_bound_access_tokens",
+    "token_endpoint_auth_signing_alg"}
+
 
 def _actor() -> Actor:
     return Actor(caller().user, scope(), client_ip())
@@ -105,7 +115,12 @@ async def client_create(data: NewClient) -> tuple[ClientCreated, int]:
         first_party=data.first_party, scope=data.scope,
         id_token_alg=data.id_token_signed_response_alg,
         userinfo_alg=data.userinfo_signed_response_alg, jwks=data.jwks,
-        jwks_uri=data.jwks_uri, org_id=org_id, actor_id=actor.user.id, ip=actor.ip, via="api")
+        jwks_uri=data.jwks_uri, org_id=org_id, actor_id=actor.user.id, ip=actor.ip, via="api",
+        backchannel_logout_uri=data.backchannel_logout_uri,
+        backchannel_logout_session_required=data.backchannel_logout_session_required,
+        frontchannel_logout_uri=data.frontchannel_logout_uri,
+        frontchannel_logout_session_required=data.frontchannel_logout_session_required,
+        metadata=data.model_dump(include=PROTOCOL_METADATA))
     out = ClientOut.of(reg.client).model_dump()
     return ClientCreated(**out, client_secret=reg.secret), 201
 

@@ -21,9 +21,20 @@ from portico.settings import Settings
 from portico.storage.models import AuditEvent, Client, SigningKey
 
 AuthMethod = Literal["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
-GrantType = Literal["authorization_code", "refresh_token", "client_credentials"]
+GrantType = Literal["authorization_code", "refresh_token", "client_credentials",
+                    "urn:ietf:params:oauth:grant-type:device_code",
+                    "urn:ietf:params:oauth:grant-type:token-exchange"]
 Alg = Literal["RS256", "ES256", "EdDSA"]  # crypto.signing_keys.SUPPORTED_ALGS
 Uris = list[str]
+# crypto.jwe.KEY_ALGS / CONTENT_ENCS; request_object.REQUEST_OBJECT_ALGS
+JweAlg = Literal["RSA-OAEP", "RSA-OAEP-256", "ECDH-ES", "ECDH-ES+A128KW", "ECDH-ES+A256KW"]
+JweEnc = Literal["A128CBC-HS256", "A256CBC-HS512", "A128GCM", "A256GCM"]
+RequestObjectAlg = Literal["none", "RS256", "PS256", "ES256", "EdDSA"]
+RequestObjectSignedAlg = Literal["RS256", "PS256", "ES256", "EdDSA"]  # request_object.SIGNED_ALGS
+SubjectType = Literal["public", "pairwise"]
+# protocol.authorize.response.RESPONSE_TYPES
+ResponseType = Literal["code", "id_token", "id_token token", "code id_token", "code token",
+                       "code id_token token"]
 URI_LIST = Field(default_factory=list, max_length=50)
 
 
@@ -58,18 +69,60 @@ class NewClient(Strict):
     redirect_uris: Uris = URI_LIST
     post_logout_redirect_uris: Uris = URI_LIST
     grant_types: list[GrantType] | None = Field(
-        default=None, max_length=3,
+        default=None, max_length=5,
         description="default: authorization_code, refresh_token")
     token_endpoint_auth_method: AuthMethod = "client_secret_basic"
     scope: str = Field(default="", max_length=1000,
                        description="allowed scopes, space-separated; empty: all supported")
     id_token_signed_response_alg: Alg = "RS256"
     userinfo_signed_response_alg: Alg | None = None
+    access_token_signed_response_alg: Alg | None = Field(
+        default=None, description="JWS algorithm of its RFC 9068 access tokens; null: RS256")
     jwks: dict[str, Any] | None = Field(default=None,
                                         description="public JWK Set (private_key_jwt)")
     jwks_uri: str | None = Field(default=None, max_length=1000)
     first_party: bool = Field(default=False,
                               description="skip consent; the instance's superadmin only")
+    backchannel_logout_uri: str | None = Field(
+        default=None, max_length=1000,
+        description="where logout tokens are POSTed (OIDC Back-Channel Logout 1.0)")
+    backchannel_logout_session_required: bool = False
+    frontchannel_logout_uri: str | None = Field(
+        default=None, max_length=1000,
+        description="loaded in an iframe at sign-out (OIDC Front-Channel Logout 1.0); same "
+                    "scheme, host and port as a redirect URI")
+    frontchannel_logout_session_required: bool = Field(
+        default=False, description="add iss and sid to the frontchannel_logout_uri")
+    request_object_signing_alg: RequestObjectAlg | None = None
+    subject_type: SubjectType = Field(
+        default="public", description="pairwise: a different sub per sector (OIDC Core §8)")
+    sector_identifier_uri: str | None = Field(
+        default=None, max_length=1000,
+        description="its host is the pairwise sector (not fetched on this route)")
+    id_token_encrypted_response_alg: JweAlg | None = None
+    id_token_encrypted_response_enc: JweEnc | None = Field(
+        default=None, description="default A128CBC-HS256 when the alg is set")
+    userinfo_encrypted_response_alg: JweAlg | None = None
+    userinfo_encrypted_response_enc: JweEnc | None = None
+    extra_metadata: dict[str, Any] = Field(
+        default_factory=dict,
+        description="RFC 7591 display and behaviour metadata: client_uri, logo_uri, "
+                    "policy_uri, tos_uri (and #lang variants, also client_name#lang), "
+                    "contacts, initiate_login_uri, default_max_age, require_auth_time, "
+                    "application_type, software_id, software_version")
+    response_types: list[ResponseType] | None = Field(
+        default=None, max_length=6,
+        description="default: code; implicit and hybrid types put tokens in the browser")
+    authorization_signed_response_alg: Alg | None = Field(
+        default=None, description="JARM response signing; null: RS256")
+    authorization_encrypted_response_alg: JweAlg | None = None
+    authorization_encrypted_response_enc: JweEnc | None = None
+    require_pushed_authorization_requests: bool = Field(
+        default=False, description="authorization requests only through /par (RFC 9126)")
+    dpop_bound_access_tokens: bool = Field(
+        default=False, description="every token request must carry a DPoP proof (RFC 9449)")
+    token_endpoint_auth_signing_alg: RequestObjectSignedAlg | None = Field(
+        default=None, description="the only algorithm its private_key_jwt assertions may use")
 
 
 class ClientPatch(Strict):
@@ -78,18 +131,41 @@ class ClientPatch(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     redirect_uris: Uris | None = Field(default=None, max_length=50)
     post_logout_redirect_uris: Uris | None = Field(default=None, max_length=50)
-    grant_types: list[GrantType] | None = Field(default=None, max_length=3)
+    grant_types: list[GrantType] | None = Field(default=None, max_length=5)
     token_endpoint_auth_method: AuthMethod | None = None
     scope: str | None = Field(default=None, max_length=1000)
     id_token_signed_response_alg: Alg | None = None
     userinfo_signed_response_alg: Alg | None = None
+    access_token_signed_response_alg: Alg | None = None
     jwks: dict[str, Any] | None = None
     jwks_uri: str | None = Field(default=None, max_length=1000)
     first_party: bool | None = None
+    backchannel_logout_uri: str | None = Field(default=None, max_length=1000)
+    backchannel_logout_session_required: bool | None = None
+    frontchannel_logout_uri: str | None = Field(default=None, max_length=1000)
+    frontchannel_logout_session_required: bool | None = None
+    request_object_signing_alg: RequestObjectAlg | None = None
+    subject_type: SubjectType | None = None
+    sector_identifier_uri: str | None = Field(default=None, max_length=1000)
+    id_token_encrypted_response_alg: JweAlg | None = None
+    id_token_encrypted_response_enc: JweEnc | None = None
+    userinfo_encrypted_response_alg: JweAlg | None = None
+    userinfo_encrypted_response_enc: JweEnc | None = None
+    extra_metadata: dict[str, Any] | None = None
+    response_types: list[ResponseType] | None = Field(default=None, max_length=6)
+    authorization_signed_response_alg: Alg | None = None
+    authorization_encrypted_response_alg: JweAlg | None = None
+    authorization_encrypted_response_enc: JweEnc | None = None
+    require_pushed_authorization_requests: bool | None = None
+    dpop_bound_access_tokens: bool | None = None
+    token_endpoint_auth_signing_alg: RequestObjectSignedAlg | None = None
 
     @field_validator("name", "redirect_uris", "post_logout_redirect_uris", "grant_types",
                      "token_endpoint_auth_method", "scope", "id_token_signed_response_alg",
-                     "first_party")
+                     "first_party", "backchannel_logout_session_required",
+                     "frontchannel_logout_session_required", "subject_type", "extra_metadata",
+                     "response_types", "require_pushed_authorization_requests",
+                     "dpop_bound_access_tokens")
     @classmethod
     def _required(cls, value: Any) -> Any:
         return _not_null(value)
@@ -113,9 +189,31 @@ class ClientOut(BaseModel):
     scope: str
     id_token_signed_response_alg: str
     userinfo_signed_response_alg: str | None
+    access_token_signed_response_alg: str | None
     jwks: dict[str, Any] | None
     jwks_uri: str | None
     first_party: bool
+    backchannel_logout_uri: str | None
+    backchannel_logout_session_required: bool
+    frontchannel_logout_uri: str | None
+    frontchannel_logout_session_required: bool
+    request_object_signing_alg: str | None
+    subject_type: str
+    sector_identifier_uri: str | None
+    id_token_encrypted_response_alg: str | None
+    id_token_encrypted_response_enc: str | None
+    userinfo_encrypted_response_alg: str | None
+    userinfo_encrypted_response_enc: str | None
+    extra_metadata: dict[str, Any]
+    response_types: list[str]
+    authorization_signed_response_alg: str | None
+    authorization_encrypted_response_alg: str | None
+    authorization_encrypted_response_enc: str | None
+    require_pushed_authorization_requests: bool
+    dpop_bound_access_tokens: bool
+    token_endpoint_auth_signing_alg: str | None
+    dynamically_registered: bool = Field(
+        description="registered through /connect/register (RFC 7591)")
     created_at: datetime
     updated_at: datetime
 
@@ -128,7 +226,27 @@ class ClientOut(BaseModel):
                    token_endpoint_auth_method=c.token_endpoint_auth_method, scope=c.scope,
                    id_token_signed_response_alg=c.id_token_signed_response_alg,
                    userinfo_signed_response_alg=c.userinfo_signed_response_alg,
+                   access_token_signed_response_alg=c.access_token_signed_response_alg,
                    jwks=public_jwks(c.jwks), jwks_uri=c.jwks_uri, first_party=c.first_party,
+                   backchannel_logout_uri=c.backchannel_logout_uri,
+                   backchannel_logout_session_required=c.backchannel_logout_session_required,
+                   frontchannel_logout_uri=c.frontchannel_logout_uri,
+                   frontchannel_logout_session_required=c.frontchannel_logout_session_required,
+                   request_object_signing_alg=c.request_object_signing_alg,
+                   subject_type=c.subject_type, sector_identifier_uri=c.sector_identifier_uri,
+                   id_token_encrypted_response_alg=c.id_token_encrypted_response_alg,
+                   id_token_encrypted_response_enc=c.id_token_encrypted_response_enc,
+                   userinfo_encrypted_response_alg=c.userinfo_encrypted_response_alg,
+                   userinfo_encrypted_response_enc=c.userinfo_encrypted_response_enc,
+                   extra_metadata=dict(c.extra_metadata or {}),
+                   response_types=list(c.response_types or ["code"]),
+                   authorization_signed_response_alg=c.authorization_signed_response_alg,
+                   authorization_encrypted_response_alg=c.authorization_encrypted_response_alg,
+                   authorization_encrypted_response_enc=c.authorization_encrypted_response_enc,
+                   require_pushed_authorization_requests=c.require_pushed_authorization_requests,
+                   dpop_bound_access_tokens=c.dpop_bound_access_tokens,
+                   token_endpoint_auth_signing_alg=c.token_endpoint_auth_signing_alg,
+                   dynamically_registered=c.registration_access_token_hash is not None,
                    created_at=c.created_at, updated_at=c.updated_at)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from authlib.oauth2.rfc6749 import ClientMixin
 
@@ -108,6 +109,10 @@ class TokenView:
     family_id: str | None = None
     refresh_row: RefreshToken | None = None
     org_id: str | None = None
+    # RFC 8707 audience, RFC 9449 key binding and RFC 8693 actor of an access token.
+    audience: list[str] | None = None
+    cnf_jkt: str | None = None
+    actor: dict[str, Any] | None = None
 
     def check_client(self, client: ClientAdapter) -> bool:
         return client.get_client_id() == self.client_id

@@ -23,6 +23,9 @@ from portico.protocol.authlib_bridge.context import (
     timestamp,
 )
 from portico.protocol.claims import ORGANIZATION_SCOPE
+from portico.protocol.resources import aud_claim
+from portico.protocol.subjects import PAIRWISE, subject_for
+from portico.storage.repositories.clients import Clients
 from portico.storage.repositories.grants import Tokens
 from portico.storage.repositories.users import Users
 
@@ -53,6 +56,9 @@ def _find_token(token_string: str, hint: str | None) -> TokenView | None:
             jti=row.jti,
             family_id=row.family_id,
             org_id=row.org_id,
+            audience=row.audience,
+            cnf_jkt=row.cnf_jkt,
+            actor=row.actor,
         )
     refresh = run_async(repo.refresh_token(lookup_hash(token_string)))
     if refresh is None:
@@ -72,6 +78,12 @@ def _find_token(token_string: str, hint: str | None) -> TokenView | None:
     )
 
 
+def _token_type(token: TokenView) -> str:
+    if token.kind != "access_token":
+        return "refresh_token"
+    return "DPoP" if token.cnf_jkt else "Bearer"
+
+
 class Introspection(IntrospectionEndpoint):
     """RFC 7662: authoritative, because every token has a database record."""
 
@@ -86,22 +98,30 @@ class Introspection(IntrospectionEndpoint):
 
     def introspect_token(self, token: TokenView) -> dict[str, Any]:
         call = current_call.get()
+        # OIDC Core §8: the sub the token's client knows the user by (pairwise or not).
+        owner = run_async(Clients(call.session).get(token.client_id))
+        pairwise = owner is not None and owner.subject_type == PAIRWISE
         payload: dict[str, Any] = {
             "active": True,
             "scope": token.scope,
             "client_id": token.client_id,
-            "token_type": "Bearer" if token.kind == "access_token" else "refresh_token",
+            "token_type": _token_type(token),
             "exp": timestamp(token.expires_at),
             "iat": timestamp(token.issued_at),
             "iss": call.settings.issuer,
-            "sub": token.user_id or token.client_id,
+            "sub": subject_for(owner, token.user_id) if token.user_id else token.client_id,
         }
         if token.jti:
             payload["jti"] = token.jti
-            payload["aud"] = call.settings.issuer
+            payload["aud"] = aud_claim(token.audience) or call.settings.issuer
+        if token.cnf_jkt:
+            # RFC 9449 §6.2: the resource server checks the proof key against this.
+            payload["cnf"] = {"jkt": token.cnf_jkt}
+        if token.actor:
+            payload["act"] = token.actor  # RFC 8693 §4.1
         if token.user_id:
             user = run_async(Users(call.session).get(token.user_id))
-            if user is not None:
+            if user is not None and not pairwise:  # a username would undo pairwise subs
                 payload["username"] = user.username
             if ORGANIZATION_SCOPE in token.scope.split():
                 # As in the JWT, but only while the person still belongs there.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749 import InvalidClientError, InvalidGrantError, OAuth2Request
 from authlib.oauth2.rfc6749 import grants as rfc6749_grants
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge
@@ -22,6 +22,11 @@ from portico.protocol.authlib_bridge.adapters import (
     TokenView,
     UserAdapter,
 )
+from portico.protocol.authlib_bridge.binding import (
+    request_proof,
+    require_proof,
+    shape_tokens,
+)
 from portico.protocol.authlib_bridge.context import (
     AUTH_METHODS,
     CONFIDENTIAL_METHODS,
@@ -29,12 +34,7 @@ from portico.protocol.authlib_bridge.context import (
     run_async,
     timestamp,
 )
-from portico.protocol.claims import (
-    ORGANIZATION_SCOPE,
-    requested_claim_names,
-    select_claims,
-    user_claims,
-)
+from portico.protocol.claims import ORGANIZATION_SCOPE
 from portico.protocol.first_party import SYSTEM_CLIENT_ID
 from portico.storage.models import AuthorizationCode, Client, RefreshToken
 from portico.storage.models.base import utcnow
@@ -69,24 +69,20 @@ def issue_id_token(
     else:
         nonce, claims_req, sid = None, origin.claims, origin.session_id
         auth_time, acr, amr = timestamp(origin.auth_time), origin.acr, origin.amr
-    user = person.row
-    names = requested_claim_names(scopes, claims_req, "id_token", include_scope_claims=True)
-    extra = select_claims(user_claims(user, person.acting), names)
-    wants_acr = "acr" in (claims_req or {}).get("id_token", {})
-    token["id_token"] = tokens.id_token(
+    token["id_token"] = tokens.id_token_for_client(
         call.keys,
-        alg=client.id_token_signed_response_alg,
-        issuer=call.settings.issuer,
-        client_id=client.id,
-        subject=user.id,
-        ttl=call.settings.id_token_ttl,
+        call.settings,
+        client,
+        person.row,
+        person.acting,
+        scopes=scopes,
+        claims_request=claims_req,
         auth_time=auth_time,
         nonce=nonce,
-        acr=acr if (wants_acr or acr) else None,
+        acr=acr,
         amr=amr,
         sid=sid,
         access_token=token.get("access_token"),
-        extra=extra,
     )
 
 
@@ -115,10 +111,26 @@ class CodeGrant(rfc6749_grants.AuthorizationCodeGrant):
 
     TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS  # noqa: RUF012
 
+    def validate_token_request(self) -> None:
+        """The DPoP proof is checked before the code is consumed (a ``use_dpop_nonce``
+        retry needs the code again), its key against the code's ``dpop_jkt`` after."""
+        proof = request_proof(self.request)
+        super().validate_token_request()
+        require_proof(self.request.client, proof)
+        row = self.request.authorization_code.row
+        # RFC 9449 §10: the code was bound at /authorize to the key of ``dpop_jkt``.
+        if row.dpop_jkt and proof is None:
+            raise InvalidGrantError("This code is bound to a DPoP key; send a DPoP proof.")
+        if row.dpop_jkt and proof is not None and proof.jkt != row.dpop_jkt:
+            raise InvalidGrantError("The DPoP proof key does not match dpop_jkt.")
+        shape_tokens(self.request, proof, granted=row.resource)
+
     def query_authorization_code(self, code: str, client: ClientAdapter) -> CodeAdapter | None:
         call = current_call.get()
         if not isinstance(code, str) or len(code) > 128:
             return None
+        # RFC 9449 §5.2 before consuming: a proof-less request must not burn the code.
+        require_proof(client, request_proof(self.request))
         consumed = run_async(Codes(call.session).consume(lookup_hash(code)))
         row = consumed.row
         if row is None or row.client_id != client.get_client_id():
@@ -163,6 +175,13 @@ class RefreshGrant(rfc6749_grants.RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS  # noqa: RUF012
     INCLUDE_NEW_REFRESH_TOKEN = True
 
+    def validate_token_request(self) -> None:
+        proof = request_proof(self.request)
+        super().validate_token_request()
+        require_proof(self.request.client, proof)
+        row = self.request.refresh_token.refresh_row
+        shape_tokens(self.request, proof, granted=row.resource, refresh_jkt=row.cnf_jkt)
+
     def authenticate_refresh_token(self, refresh_token: str) -> TokenView | None:
         call = current_call.get()
         if not isinstance(refresh_token, str) or len(refresh_token) > 128:
@@ -174,9 +193,19 @@ class RefreshGrant(rfc6749_grants.RefreshTokenGrant):
         # Check ownership and scope before consuming, so a stranger cannot burn it.
         if row is None or row.client_id != client.get_client_id():
             return None
+        # RFC 9449 §5.2 before rotating: a proof-less request must not burn the token.
+        require_proof(client, request_proof(self.request))
         asked = set((self.request.payload.scope or "").split())
         if not asked <= set(row.scope.split()):
             return None
+        if row.cnf_jkt:
+            # RFC 9449 §5: a bound refresh token needs a proof with the same key. Checked
+            # before rotation, so a thief without the key cannot burn the family.
+            proof = request_proof(self.request)
+            if proof is None:
+                raise InvalidGrantError("This refresh token is DPoP-bound; send a DPoP proof.")
+            if proof.jkt != row.cnf_jkt:
+                raise InvalidGrantError("The DPoP proof key does not match the refresh token.")
         if row.client_id == SYSTEM_CLIENT_ID and not run_async(
                 _session_live(call.session, row.session_id)):
             # Portico's own API tokens live and die with the session they were issued for:
@@ -246,6 +275,12 @@ class ClientCredentials(rfc6749_grants.ClientCredentialsGrant):
 
     TOKEN_ENDPOINT_AUTH_METHODS = CONFIDENTIAL_METHODS  # noqa: RUF012
 
+    def validate_token_request(self) -> None:
+        proof = request_proof(self.request)
+        super().validate_token_request()
+        require_proof(self.request.client, proof)
+        shape_tokens(self.request, proof, granted=None)
+
 
 class PrivateKeyJWT(JWTBearerClientAssertion):
     """OIDC Core §9 ``private_key_jwt`` with DB-backed ``jti`` replay protection."""
@@ -256,9 +291,24 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         super().__init__(validate_jti=True, leeway=30)
         self.issuer = issuer
 
+    def __call__(self, query_client: Any, request: OAuth2Request) -> ClientAdapter | None:
+        """Authenticate, then hold the client to the algorithm it registered
+        (``token_endpoint_auth_signing_alg``, OIDC Registration §2: "MUST be used")."""
+        client = super().__call__(query_client, request)
+        wanted = client.row.token_endpoint_auth_signing_alg if client is not None else None
+        if wanted:
+            alg = self.extract_assertion(request.form["client_assertion"])[0].get("alg")
+            if alg != wanted:
+                raise InvalidClientError(
+                    description=f"The client assertion must be signed with {wanted}.")
+        return client  # type: ignore[no-any-return]
+
     def get_audiences(self) -> list[str]:
         base = self.issuer
-        return [base, f"{base}/token", f"{base}/introspect", f"{base}/revoke"]
+        # RFC 9126 §2: the PAR endpoint URL is an accepted audience too, and so is the
+        # device authorization endpoint, which authenticates clients the same way.
+        return [base, f"{base}/token", f"{base}/introspect", f"{base}/revoke", f"{base}/par",
+                f"{base}/device_authorization"]
 
     def resolve_client_public_key(self, client: ClientAdapter) -> KeySet:
         row = client.row

@@ -27,6 +27,7 @@ from portico.protocol.authlib_bridge.context import (
     current_call,
     run_async,
 )
+from portico.protocol.authlib_bridge.device import DeviceCodeGrant, DeviceEndpoint
 from portico.protocol.authlib_bridge.endpoints import Introspection, Revocation
 from portico.protocol.authlib_bridge.grants import (
     ClientCredentials,
@@ -36,7 +37,11 @@ from portico.protocol.authlib_bridge.grants import (
     S256Only,
     issue_id_token,
 )
+from portico.protocol.authlib_bridge.pushed import PushedAuthorization
+from portico.protocol.authlib_bridge.token_exchange import TokenExchangeGrant
 from portico.protocol.claims import ORGANIZATION_SCOPE
+from portico.protocol.resources import aud_claim
+from portico.protocol.subjects import subject_for
 from portico.settings import Settings
 from portico.storage.db import Database
 from portico.storage.models import AccessToken, RefreshToken
@@ -95,9 +100,14 @@ class PorticoServer(AuthorizationServer):
         self.register_grant(CodeGrant, [S256Only(required=True), self._code_id_token])
         self.register_grant(RefreshGrant, [self._refresh_id_token])
         self.register_grant(ClientCredentials)
+        if settings.token_exchange:  # RFC 8693, off by default
+            self.register_grant(TokenExchangeGrant)
+        self.register_grant(DeviceCodeGrant, [self._code_id_token])
         self.register_client_auth_method("private_key_jwt", PrivateKeyJWT(settings.issuer))
         self.register_endpoint(Introspection)
         self.register_endpoint(Revocation)
+        self.register_endpoint(PushedAuthorization)
+        self.register_endpoint(DeviceEndpoint)
         self.register_token_generator("default", self._generate_token)
 
     # hooks -------------------------------------------------------------------------
@@ -136,7 +146,8 @@ class PorticoServer(AuthorizationServer):
         call = current_call.get()
         scope = scope or ""
         ttl = call.settings.access_token_ttl
-        subject = user.get_user_id() if user else client.get_client_id()
+        # OIDC Core §8: a pairwise client sees its own sub for the user here too.
+        subject = subject_for(client.row, user.get_user_id()) if user else client.get_client_id()
         access, jti, exp = tokens.access_token(
             call.keys,
             issuer=call.settings.issuer,
@@ -144,11 +155,13 @@ class PorticoServer(AuthorizationServer):
             subject=subject,
             scope=scope,
             ttl=ttl,
-            extra=org_claim(user, scope),
+            extra=org_claim(user, scope) | call.issue.claims(),
+            audience=aud_claim(call.issue.audience),
+            alg=client.row.access_token_signed_response_alg,  # None: RS256
         )
         call.minted[access] = (jti, exp)
         token: dict[str, Any] = {
-            "token_type": "Bearer",
+            "token_type": call.issue.token_type,
             "access_token": access,
             "expires_in": ttl,
             "scope": scope,
@@ -180,6 +193,12 @@ class PorticoServer(AuthorizationServer):
         session_id = (
             code_row.session_id if code_row else (previous.session_id if previous else None)
         )
+        issue = call.issue
+        if isinstance(issue.subject, AccessToken):
+            # Token exchange (RFC 8693): the new token belongs to the subject token's grant.
+            subject = issue.subject
+            origin_claims, org_id, session_id = subject.claims, subject.org_id, subject.session_id
+            family_id = subject.family_id or family_id
         repo = Tokens(call.session)
         run_async(
             repo.add_access_token(
@@ -193,6 +212,9 @@ class PorticoServer(AuthorizationServer):
                     family_id=family_id if user_id else None,
                     session_id=session_id,
                     org_id=org_id,
+                    audience=issue.audience,
+                    cnf_jkt=issue.jkt,
+                    actor=issue.actor,
                     expires_at=datetime.fromtimestamp(exp, UTC),
                 )
             )
@@ -218,6 +240,8 @@ class PorticoServer(AuthorizationServer):
                         auth_time=origin.auth_time,
                         acr=origin.acr,
                         amr=list(origin.amr or []),
+                        resource=issue.resource,
+                        cnf_jkt=issue.refresh_jkt,
                         issued_at=now,
                         expires_at=now + timedelta(seconds=call.settings.refresh_token_ttl),
                     )
@@ -243,18 +267,26 @@ class ProtocolResponse:
     headers: list[tuple[str, str]]
 
 
-def _assertion_client_id(form: dict[str, str]) -> str | None:
-    """The ``sub`` of a client assertion, read without verifying (to prefetch keys)."""
+def _b64json(part: str) -> Any:
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+def _assertion_client_id(form: dict[str, str]) -> tuple[str, str | None] | None:
+    """The ``sub`` and header ``kid`` of a client assertion, read without verifying (to
+    prefetch keys, refetching them when the client has rotated to a new ``kid``)."""
     assertion = form.get("client_assertion")
     if form.get("client_assertion_type") != ASSERTION_TYPE or not assertion:
         return None
     try:
-        part = assertion.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+        header_part, claims_part = assertion.split(".")[:2]
+        header, claims = _b64json(header_part), _b64json(claims_part)
     except (IndexError, ValueError):
         return None
     sub = claims.get("sub") if isinstance(claims, dict) else None
-    return sub if isinstance(sub, str) else None
+    kid = header.get("kid") if isinstance(header, dict) else None
+    if not isinstance(sub, str):
+        return None
+    return sub, kid if isinstance(kid, str) else None
 
 
 class ProtocolBridge:
@@ -265,7 +297,7 @@ class ProtocolBridge:
         settings: Settings,
         db: Database,
         load_keys: Callable[[], Awaitable[LoadedKeys]],
-        fetch_jwks: Callable[[str], Awaitable[dict[str, Any]]],
+        fetch_jwks: Callable[..., Awaitable[dict[str, Any]]],
     ) -> None:
         self.settings = settings
         self.db = db
@@ -274,15 +306,16 @@ class ProtocolBridge:
         self.server = PorticoServer(settings)
 
     async def _remote_jwks(self, form: dict[str, str]) -> dict[str, dict[str, Any]]:
-        client_id = _assertion_client_id(form)
-        if not client_id:
+        asserted = _assertion_client_id(form)
+        if not asserted:
             return {}
+        client_id, kid = asserted
         async with self.db.session() as session:
             client = await Clients(session).get(client_id)
         if client is None or client.jwks or not client.jwks_uri:
             return {}
         try:
-            return {client.id: await self.fetch_jwks(client.jwks_uri)}
+            return {client.id: await self.fetch_jwks(client.jwks_uri, kid=kid)}
         except Exception:  # noqa: BLE001 - authentication will fail cleanly without keys
             return {}
 

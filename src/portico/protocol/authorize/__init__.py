@@ -8,11 +8,15 @@ are delivered to the client in the requested response mode.
 Then the person's situation decides the next step::
 
     /authorize ──checks──► needed_step?
-        │ none needed ────────────────────────────► code → redirect / form_post
+        │ none needed ──────────────► code / tokens → query | fragment | form_post [.jwt]
         │ prompt=none and a step needed ──────────► login_required | consent_required | …
         └ login / select_account / consent ──► park request (PendingAuthorization)
                                                  → hosted page → /authorize/resume
     /authorize/resume?ticket=… ── needed_step? ── (same as above, on the parked request)
+
+A pushed request (``request_uri=urn:ietf:params:oauth:request_uri:…`` from ``/par``,
+RFC 9126) swaps in the parameters validated there before the checks run again; the
+``/par`` endpoint itself runs the same checks, without a person (``protocol.par``).
 
 Once the person is known, an ``org`` parameter naming an organization they do not
 belong to ends the request with ``access_denied``; the code records the organization
@@ -35,6 +39,7 @@ from portico.accounts.sessions import resolve_session
 from portico.protocol.authorize import respond
 from portico.protocol.authorize.client import check_redirect_uri, load_client
 from portico.protocol.authorize.context import AuthorizeContext, AuthorizeState
+from portico.protocol.authorize.dpop_jkt import check_dpop_jkt
 from portico.protocol.authorize.interaction import (
     LOGIN,
     SELECT_ACCOUNT,
@@ -42,7 +47,7 @@ from portico.protocol.authorize.interaction import (
     needed_step,
     prompt_none_error,
 )
-from portico.protocol.authorize.issue import issue_code
+from portico.protocol.authorize.issue import issue_response, seal_id_tokens
 from portico.protocol.authorize.organization import (
     check_org_hint,
     org_for_code,
@@ -56,9 +61,12 @@ from portico.protocol.authorize.prompt import (
     check_nonce,
     check_prompt,
 )
+from portico.protocol.authorize.pushed import load_pushed_request, require_pushed_request
 from portico.protocol.authorize.request import AuthorizationRequest
 from portico.protocol.authorize.request_object import apply_request_object
+from portico.protocol.authorize.resource import check_resource
 from portico.protocol.authorize.response import (
+    check_front_channel_tokens,
     check_response_mode,
     check_response_type,
     reject_repeated_parameters,
@@ -86,7 +94,9 @@ async def note_query_redirect_uri(state: AuthorizeState, ctx: AuthorizeContext) 
 
 CHECKS: tuple[Check, ...] = (
     load_client,
+    load_pushed_request,
     note_query_redirect_uri,
+    require_pushed_request,
     apply_request_object,
     check_redirect_uri,
     check_response_mode,
@@ -94,7 +104,10 @@ CHECKS: tuple[Check, ...] = (
     check_response_type,
     check_scope,
     check_pkce,
+    check_resource,
+    check_dpop_jkt,
     check_nonce,
+    check_front_channel_tokens,
     check_prompt,
     check_max_age,
     check_claims_parameter,
@@ -126,6 +139,7 @@ def build_request(state: AuthorizeState) -> AuthorizationRequest:
         redirect_uri=state.redirect_uri,
         response_mode=state.response_mode,
         scopes=state.scopes,
+        response_type=state.response_type,
         state=state.get("state"),
         nonce=state.get("nonce"),
         code_challenge=state.get("code_challenge"),
@@ -138,19 +152,43 @@ def build_request(state: AuthorizeState) -> AuthorizationRequest:
         ui_locales=_words(state.get("ui_locales")),
         claims_locales=_words(state.get("claims_locales")),
         claims=state.claims,  # type: ignore[arg-type]
+        resource=state.resources,
+        dpop_jkt=state.get("dpop_jkt"),
         idp=state.get("idp"),
         org=state.get("org"),
     )
 
 
-def _fail(err: OAuthError, state: AuthorizeState, ctx: AuthorizeContext) -> respond.Delivery:
-    if not err.redirectable or state.redirect_uri is None:
+def reply_to(req: AuthorizationRequest, client: Client, ctx: AuthorizeContext) -> respond.Reply:
+    """Where and how the answer to ``req`` goes."""
+    return respond.Reply(
+        req.redirect_uri,
+        req.response_mode,
+        req.state,
+        ctx.settings.issuer,
+        client,
+        ctx.keys,
+        ctx.fetcher.jwks,
+    )
+
+
+async def _fail(
+    err: OAuthError, state: AuthorizeState, ctx: AuthorizeContext
+) -> respond.Delivery:
+    if not err.redirectable or state.redirect_uri is None or state.client is None:
         if isinstance(err, InvalidRequestPage):
             raise err
         raise InvalidRequestPage(err.description) from err
-    return respond.error(
-        state.redirect_uri, state.response_mode, err, state.get("state"), ctx.settings.issuer
+    reply = respond.Reply(
+        state.redirect_uri,
+        state.response_mode,
+        state.get("state"),
+        ctx.settings.issuer,
+        state.client,
+        ctx.keys,
+        ctx.fetcher.jwks,
     )
+    return await respond.error(reply, err)
 
 
 async def authorize(params: Params, ctx: AuthorizeContext, cookie: str | None) -> Outcome:
@@ -161,7 +199,7 @@ async def authorize(params: Params, ctx: AuthorizeContext, cookie: str | None) -
             await check(state, ctx)
         req = build_request(state)
     except OAuthError as err:
-        return _fail(err, state, ctx)
+        return await _fail(err, state, ctx)
     assert state.client is not None
     return await proceed(req, state.client, None, ctx, cookie)
 
@@ -180,12 +218,8 @@ async def resume(ticket: str, ctx: AuthorizeContext, cookie: str | None) -> Outc
     if pending.denied_at is not None:
         async with ctx.db.session() as session:
             await PendingAuthorizations(session).complete(pending.id)
-        return respond.error(
-            req.redirect_uri,
-            req.response_mode,
-            AccessDenied("The end user denied the request."),
-            req.state,
-            ctx.settings.issuer,
+        return await respond.error(
+            reply_to(req, client, ctx), AccessDenied("The end user denied the request.")
         )
     return await proceed(req, client, pending, ctx, cookie)
 
@@ -216,18 +250,10 @@ async def proceed(
             except AccessDenied as err:
                 if pending is not None:
                     await PendingAuthorizations(session).complete(pending.id)
-                return respond.error(
-                    req.redirect_uri, req.response_mode, err, req.state, ctx.settings.issuer
-                )
+                return await respond.error(reply_to(req, client, ctx), err)
         if step is not None:
             if "none" in req.prompt:
-                return respond.error(
-                    req.redirect_uri,
-                    req.response_mode,
-                    prompt_none_error(step),
-                    req.state,
-                    ctx.settings.issuer,
-                )
+                return await respond.error(reply_to(req, client, ctx), prompt_none_error(step))
             if pending is None:
                 pending = await PendingAuthorizations(session).add(
                     PendingAuthorization(
@@ -239,17 +265,14 @@ async def proceed(
                     )
                 )
             return GoTo(step, pending.id)
-        assert login is not None
+        assert login is not None and user is not None
         if pending is not None and not await PendingAuthorizations(session).complete(pending.id):
             raise InvalidRequestPage("This sign-in request was already completed.")
         acting = await org_for_code(session, login, chosen)
-        code = await issue_code(
-            session,
-            req,
-            login,
-            ctx.settings.auth_code_ttl,
-            org_id=acting.org.id if acting else None,
-        )
-    return respond.success(
-        req.redirect_uri, req.response_mode, code, req.state, ctx.settings.issuer
-    )
+        granted = await issue_response(session, req, client, user, login, acting, ctx)
+    reply = reply_to(req, client, ctx)
+    try:
+        granted = await seal_id_tokens(client, granted, ctx)
+    except OAuthError as err:
+        return await respond.error(reply, err)
+    return await respond.success(reply, granted)

@@ -37,12 +37,20 @@ class AuthorizeState:
     params: Params
     client: Client | None = None
     redirect_uri: str | None = None
+    # Normalised (space-sorted) once ``check_response_type`` accepted it.
+    response_type: str = "code"
     response_mode: str = "query"
     scopes: tuple[str, ...] = ()
     prompt: tuple[str, ...] = ()
     max_age: int | None = None
     claims: dict[str, object] | None = None
     id_token_hint_sub: str | None = None
+    # RFC 8707 resource indicators, checked by ``check_resource``.
+    resources: tuple[str, ...] = ()
+    # The request was pushed (RFC 9126): it is being validated at /par, or came from there.
+    pushed: bool = False
+    # The parameters came from a signed request object (RFC 9101).
+    signed_request_object: bool = False
     notes: dict[str, str] = field(default_factory=dict)
 
     def get(self, name: str) -> str | None:

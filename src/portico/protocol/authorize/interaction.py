@@ -19,6 +19,7 @@ from portico.protocol.errors import (
     LoginRequired,
     OAuthError,
 )
+from portico.protocol.subjects import subject_for
 from portico.storage.models import Client, PendingAuthorization, Session, User
 
 LOGIN = "login"
@@ -64,7 +65,9 @@ def needed_step(req: AuthorizationRequest, client: Client, s: Situation) -> str 
         # OIDC Core §3.1.2.1: max_age=0 is "authenticate now", like prompt=login.
         if req.max_age is not None and s.now - s.session.auth_time > timedelta(seconds=req.max_age):
             return LOGIN
-        if req.id_token_hint_sub and req.id_token_hint_sub != s.user.id:
+        # OIDC Core §8.1: a pairwise client's hint carries its own sub for the user.
+        if req.id_token_hint_sub and req.id_token_hint_sub not in (
+                s.user.id, subject_for(client, s.user.id)):
             return LOGIN
         if SELECT_ACCOUNT in req.prompt:
             return SELECT_ACCOUNT

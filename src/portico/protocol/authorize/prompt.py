@@ -26,6 +26,11 @@ async def check_max_age(state: AuthorizeState, ctx: AuthorizeContext) -> None:
     """A non-negative number of seconds; ``0`` means "sign in again now" (§3.1.2.1)."""
     raw = state.get("max_age")
     if raw is None:
+        # OIDC Registration §2: the client's registered default_max_age applies instead.
+        default = (state.client.extra_metadata or {}).get("default_max_age") \
+            if state.client is not None else None
+        if isinstance(default, int) and not isinstance(default, bool):
+            state.max_age = default
         return
     if not raw.isdigit() or len(raw) > 10:
         raise InvalidRequest("The max_age parameter must be a non-negative integer.")

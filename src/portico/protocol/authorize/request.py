@@ -15,6 +15,8 @@ class AuthorizationRequest:
     redirect_uri: str
     response_mode: str
     scopes: tuple[str, ...]
+    # Space-sorted, e.g. "code", "code id_token", "id_token token" (OIDC Core §3).
+    response_type: str = "code"
     state: str | None = None
     nonce: str | None = None
     code_challenge: str | None = None
@@ -30,11 +32,19 @@ class AuthorizationRequest:
     idp: str | None = None
     # The ``org`` parameter as sent (an organization id or slug); checked at issue time.
     org: str | None = None
+    # RFC 8707 resource indicators and the RFC 9449 §10 DPoP key thumbprint.
+    resource: tuple[str, ...] = ()
+    dpop_jkt: str | None = None
 
     @property
     def scope(self) -> str:
         """Space-separated scopes, as OAuth writes them."""
         return " ".join(self.scopes)
+
+    @property
+    def returns(self) -> frozenset[str]:
+        """What /authorize itself hands out: a subset of code, token, id_token."""
+        return frozenset(self.response_type.split())
 
     @property
     def is_openid(self) -> bool:
@@ -48,5 +58,5 @@ class AuthorizationRequest:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AuthorizationRequest:
         """Rebuild from ``to_json`` output."""
-        tuples = ("scopes", "prompt", "acr_values", "ui_locales", "claims_locales")
+        tuples = ("scopes", "prompt", "acr_values", "ui_locales", "claims_locales", "resource")
         return cls(**{k: tuple(v) if k in tuples else v for k, v in data.items()})

@@ -1,9 +1,18 @@
-"""Request objects (OIDC Core §6): the parameters as a JWT, by value or by reference.
+"""Request objects (OIDC Core §6, RFC 9101 JAR): the parameters as a JWT, by value
+or by reference.
 
 Unsigned objects (``alg: none``) are accepted unless the client registered a
-``request_object_signing_alg``; signed ones must verify with a key from the
-client's registered JWKS. Parameters inside the object supersede those in the
-query (§6.3.3), but ``client_id`` must agree.
+``request_object_signing_alg``, the request was pushed (RFC 9126 §3 with JAR's
+signing rules), or signed objects are required; signed ones must verify with a key
+from the client's registered JWKS. ``typ``, when present, must say this is an
+authorization request (RFC 9101 §4, §10.8), so no other JWT of the client's can be
+replayed as one.
+
+Parameters inside the object supersede those in the query (OIDC Core §6.3.3), but
+``client_id`` must agree (RFC 9101 §5). When signed request objects are required
+(``require_signed_request_object``: the setting, or the client's metadata; RFC 9101
+§10.5) only the object's parameters count (RFC 9101 §5: "MUST only use the
+parameters in the Request Object").
 """
 
 from __future__ import annotations
@@ -24,6 +33,10 @@ from portico.storage.models import Client
 
 SIGNED_ALGS = ("RS256", "PS256", "ES256", "EdDSA")
 REQUEST_OBJECT_ALGS = ("none", *SIGNED_ALGS)
+# RFC 9101 §10.8 explicit typing; a bare "JWT" (or none) is what OIDC Core clients send.
+ACCEPTED_TYPES = ("oauth-authz-req+jwt", "jwt")
+# Claims of the JWT itself, never authorization request parameters.
+_JWT_CLAIMS = ("iss", "aud", "exp", "iat", "nbf", "jti", "request", "request_uri")
 
 
 def _b64json(part: str) -> dict[str, Any]:
@@ -49,10 +62,26 @@ async def _client_keys(client: Client, ctx: AuthorizeContext) -> KeySet:
     raise InvalidRequestObject("The client has no registered keys to verify a signed request.")
 
 
+def signed_object_required(client: Client, ctx: AuthorizeContext) -> bool:
+    """RFC 9101 §10.5 ``require_signed_request_object``: instance-wide or per client."""
+    extra = client.extra_metadata or {}
+    return ctx.settings.require_signed_request_object or extra.get(
+        "require_signed_request_object"
+    ) is True
+
+
+def _check_typ(header: dict[str, Any]) -> None:
+    typ = header.get("typ")
+    if typ is None:
+        return
+    if not isinstance(typ, str) or typ.lower().removeprefix("application/") not in ACCEPTED_TYPES:
+        raise InvalidRequestObject("The request object typ must be oauth-authz-req+jwt.")
+
+
 async def decode_request_object(
-    token: str, client: Client, ctx: AuthorizeContext
+    token: str, client: Client, ctx: AuthorizeContext, *, allow_unsigned: bool = True
 ) -> dict[str, Any]:
-    """Verify (or accept unsigned) and return the object's claims."""
+    """Verify (or accept unsigned, when ``allow_unsigned``) and return the object's claims."""
     parts = token.strip().split(".")
     if len(parts) != 3:
         raise InvalidRequestObject("The request object is not a compact JWT.")
@@ -60,9 +89,12 @@ async def decode_request_object(
         header = _b64json(parts[0])
     except (ValueError, UnicodeDecodeError):
         raise InvalidRequestObject("The request object header is malformed.") from None
+    _check_typ(header)
     alg = header.get("alg")
     if alg not in REQUEST_OBJECT_ALGS:
         raise InvalidRequestObject("The request object algorithm is not supported.")
+    if alg == "none" and not allow_unsigned:
+        raise InvalidRequestObject("The request object must be signed.")
     expected = client.request_object_signing_alg
     if expected and alg != expected:
         raise InvalidRequestObject("The request object is not signed with the registered alg.")
@@ -88,6 +120,9 @@ async def decode_request_object(
     exp = claims.get("exp")
     if exp is not None and (not isinstance(exp, int | float) or exp < time.time() - 30):
         raise InvalidRequestObject("The request object has expired.")
+    nbf = claims.get("nbf")
+    if nbf is not None and (not isinstance(nbf, int | float) or nbf > time.time() + 30):
+        raise InvalidRequestObject("The request object is not valid yet.")
     if claims.get("client_id") not in (None, client.id):
         raise InvalidRequestObject("The request object client_id does not match.")
     return claims
@@ -98,9 +133,12 @@ async def apply_request_object(state: AuthorizeState, ctx: AuthorizeContext) -> 
     assert state.client is not None
     request = state.get("request")
     request_uri = state.get("request_uri")
+    required = signed_object_required(state.client, ctx)
     if not request and not request_uri:
         if "request" in state.params.oversized:
             raise InvalidRequestObject("The request object is too large.")
+        if required and not state.signed_request_object:
+            raise InvalidRequest("This request must be sent as a signed request object.")
         return
     if request and request_uri:
         raise InvalidRequest("Use either request or request_uri, not both.")
@@ -114,9 +152,18 @@ async def apply_request_object(state: AuthorizeState, ctx: AuthorizeContext) -> 
         except FetchError as exc:
             raise InvalidRequestUri(f"The request_uri could not be used: {exc}") from None
     assert request is not None
-    claims = await decode_request_object(request, state.client, ctx)
+    allow_unsigned = not (required or state.pushed)
+    claims = await decode_request_object(
+        request, state.client, ctx, allow_unsigned=allow_unsigned
+    )
+    state.signed_request_object = _is_signed(request)
+    if required:
+        # RFC 9101 §5: only the object's parameters; client_id was checked to agree.
+        state.params.values = {"client_id": state.client.id}
+        state.params.repeated.clear()
+        state.params.oversized.clear()
     for name, value in claims.items():
-        if name in ("iss", "aud", "exp", "iat", "nbf", "jti", "request", "request_uri"):
+        if name in _JWT_CLAIMS:
             continue
         if isinstance(value, dict | list):
             value = json.dumps(value)
@@ -126,3 +173,8 @@ async def apply_request_object(state: AuthorizeState, ctx: AuthorizeContext) -> 
         state.params.repeated.discard(name)
     state.params.values.pop("request", None)
     state.params.values.pop("request_uri", None)
+
+
+def _is_signed(token: str) -> bool:
+    """Called after ``decode_request_object`` accepted ``token``: signed unless ``none``."""
+    return _b64json(token.strip().split(".")[0]).get("alg") != "none"

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.storage.models import Session
 from portico.storage.models.base import utcnow
+from portico.storage.repositories.logout import SessionEnding
 
 
 class Sessions:
@@ -41,4 +42,7 @@ class Sessions:
             .where(Session.id == session_id, Session.revoked_at.is_(None))
             .values(revoked_at=utcnow())
         )
+        if result.rowcount:
+            # Logout notices for the clients of this session, in this transaction.
+            await SessionEnding(self.session).record([session_id])
         return bool(result.rowcount)
