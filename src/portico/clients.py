@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portico.audit.recorder import record
 from portico.crypto.jwe import CONTENT_ENCS, DEFAULT_ENC, KEY_ALGS, EncryptionError, pick_key
 from portico.crypto.signing_keys import SUPPORTED_ALGS
-from portico.crypto.tokens import lookup_hash, random_token
+from portico.crypto.tokens import lookup_hash, new_client_id, random_token
 from portico.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portico.orgs.access import named_org
 from portico.orgs.memberships import Actor
@@ -416,7 +416,7 @@ async def register_client(
         frontchannel_logout_session_required=frontchannel_logout_session_required,
         **(metadata or {}),
     ).checked()
-    client = Client(id=client_id or random_token(16), org_id=org_id)
+    client = Client(id=client_id or new_client_id(), org_id=org_id)
     spec.apply(client)
     secret = _new_secret(client)
 

@@ -14,7 +14,7 @@ from portico.crypto.secretbox import (
     parse_master_key,
     write_master_key,
 )
-from portico.crypto.tokens import lookup_hash, random_token, same_hash
+from portico.crypto.tokens import lookup_hash, new_client_id, random_token, same_hash
 
 
 def test_sealed_values_open_only_in_their_place():
@@ -64,3 +64,10 @@ def test_tokens_are_random_prefixed_and_compared_by_hash():
     a, b = random_token(32, prefix="pk_"), random_token(32, prefix="pk_")
     assert a != b and a.startswith("pk_") and len(a) > 40
     assert same_hash(a, lookup_hash(a)) and not same_hash(b, lookup_hash(a))
+
+
+def test_client_ids_never_start_with_a_dash() -> None:
+    # One token in 64 starts with "-"; 2,000 draws without one means the guard works.
+    ids = [new_client_id() for _ in range(2000)]
+    assert not any(i.startswith("-") for i in ids)
+    assert len(set(ids)) == len(ids) and all(len(i) == 22 for i in ids)

@@ -17,6 +17,15 @@ def random_token(nbytes: int = 32, prefix: str = "") -> str:
     return prefix + secrets.token_urlsafe(nbytes)
 
 
+def new_client_id() -> str:
+    """A random client id that never starts with ``-``: people paste ids into command
+    lines, where a leading dash reads as an option."""
+    while True:
+        candidate = secrets.token_urlsafe(16)
+        if not candidate.startswith("-"):
+            return candidate
+
+
 def lookup_hash(token: str) -> str:
     """Hex SHA-256 of a high-entropy token, used as its database key."""
     return hashlib.sha256(token.encode()).hexdigest()

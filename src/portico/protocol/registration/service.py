@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portico.audit.recorder import record
 from portico.clients import SECRET_METHODS
 from portico.crypto.jwe import EncryptionError, client_keys, pick_key
-from portico.crypto.tokens import lookup_hash, new_id, random_token, same_hash
+from portico.crypto.tokens import lookup_hash, new_client_id, new_id, random_token, same_hash
 from portico.errors import NotFound, ValidationFailed
 from portico.protocol.errors import InvalidToken
 from portico.protocol.fetch import Fetcher, FetchError
@@ -147,7 +147,7 @@ async def register(db: Database, settings: Settings, fetcher: Fetcher, body: Any
         raise InvalidToken("An initial access token is required to register a client.")
     requested = parse(body, settings)
     await verify_remote(requested, settings, fetcher)
-    client = Client(id=random_token(16))
+    client = Client(id=new_client_id())
     _apply(requested, client)
     secret = _issue_secret(client)
     access_token = random_token(32)
