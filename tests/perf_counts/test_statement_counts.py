@@ -16,16 +16,14 @@ from tests.perf_counts.conftest import World
 from tests.perf_counts.counting import counting
 
 # endpoint -> (SQLite bound, PostgreSQL bound), each the count measured when it was set.
-# The code and refresh grants include a second short read of the client by the ID-token
-# encryption step (protocol/encryption.py) after the grant's own transaction.
 BOUNDS = {
     "discovery": (0, 0),
     "jwks": (0, 0),
-    "userinfo": (4, 3),
-    "introspection": (4, 3),
+    "userinfo": (2, 1),
+    "introspection": (3, 2),
     "client_credentials": (3, 2),
-    "refresh_token": (10, 8),
-    "authorization_code": (9, 7),
+    "refresh_token": (8, 7),
+    "authorization_code": (7, 6),
 }
 
 

@@ -16,7 +16,6 @@ so no proxy answers for a dead instance.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -43,16 +42,11 @@ def _answer(body: dict[str, Any], status: int) -> Response:
     return response
 
 
-@functools.cache
-def head_revision() -> str | None:
-    """The newest migration this code ships (read once: the files do not change)."""
-    from alembic.script import ScriptDirectory
+def head_revision() -> str:
+    """The newest migration this code ships."""
+    from portico.storage.migrate import HEAD
 
-    from portico.storage.migrate import MIGRATIONS_DIR, alembic_config
-
-    cfg = alembic_config("sqlite://")
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return ScriptDirectory.from_config(cfg).get_current_head()
+    return HEAD
 
 
 async def _database(svc: Services) -> None:

@@ -16,13 +16,13 @@ from typing import Any
 
 from portico.crypto.jwe import EncryptionError, FetchJwks, encrypt_for_client
 from portico.protocol.errors import InvalidRequest
-from portico.storage.db import Database
 from portico.storage.models import Client
-from portico.storage.repositories.clients import Clients
 
 
-def _audience(id_token: str) -> str | None:
+def id_token_audience(id_token: Any) -> str | None:
     """The ``aud`` of an ID token Portico just signed (read, not verified: it is ours)."""
+    if not isinstance(id_token, str):
+        return None
     try:
         part = id_token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
@@ -46,19 +46,14 @@ async def seal_id_token(client: Client, id_token: str, fetch_jwks: FetchJwks) ->
     return sealed or id_token
 
 
-async def seal_token_response(body: dict[str, Any], db: Database,
+async def seal_token_response(body: dict[str, Any], client: Client | None,
                               fetch_jwks: FetchJwks) -> bool:
-    """Encrypt ``body["id_token"]`` in place when its client asks for it; True when
-    it changed."""
+    """Encrypt ``body["id_token"]`` in place when ``client`` (the one it was issued to,
+    read by the grant's transaction) asks for it; True when it changed."""
     id_token = body.get("id_token")
-    if not isinstance(id_token, str):
+    if not isinstance(id_token, str) or client is None:
         return False
-    client_id = _audience(id_token)
-    if client_id is None:
-        return False
-    async with db.read() as session:
-        client = await Clients(session).get(client_id)
-    if client is None or not client.id_token_encrypted_response_alg:
+    if not client.id_token_encrypted_response_alg:
         return False
     body["id_token"] = await seal_id_token(client, id_token, fetch_jwks)
     return True

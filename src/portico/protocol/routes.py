@@ -190,20 +190,17 @@ async def _bridge(endpoint: str) -> Response:
     oauth_request = build_request("POST", svc.settings.url(request.path), items, headers)
     oauth_request.header_lists = {"dpop": request.headers.getlist("DPoP")}  # RFC 9449 §4.3
     result = await svc.bridge.handle(endpoint, oauth_request, request.remote_addr)
+    if endpoint == "token" and result.status == 200:
+        metrics.token_issued(form.get("grant_type"))
+        # OIDC Core §10.2: encrypted ID tokens, for the clients that registered them.
+        await seal_token_response(result.body, result.id_token_client, svc.fetcher.jwks)
     return json_response(result.body, result.status, result.headers)
 
 
 @bp.post(ENDPOINTS["token_endpoint"])
 async def token() -> Response:
     await services().limiter.hit("token", request.remote_addr or "-")
-    response = await _bridge("token")
-    if response.status_code == 200:
-        metrics.token_issued((await request.form).get("grant_type"))
-        # OIDC Core §10.2: encrypted ID tokens, for the clients that registered them.
-        body = await response.get_json()
-        if await seal_token_response(body, services().db, services().fetcher.jwks):
-            return json_response(body)
-    return response
+    return await _bridge("token")
 
 
 @bp.post(ENDPOINTS["device_authorization_endpoint"])

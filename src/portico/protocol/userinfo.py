@@ -40,10 +40,8 @@ from portico.settings import Settings
 from portico.storage.db import Database
 from portico.storage.models import AccessToken
 from portico.storage.models.base import utcnow
-from portico.storage.repositories.clients import Clients
 from portico.storage.repositories.dpop import DpopProofs
 from portico.storage.repositories.grants import Tokens
-from portico.storage.repositories.users import Users
 
 
 @dataclass(frozen=True)
@@ -154,7 +152,8 @@ async def userinfo(
     # Without a DPoP proof to record nothing is written: a read transaction (no SQLite
     # write lock, see storage/db.py).
     async with (db.read() if proof is None else db.session()) as session:
-        record = await Tokens(session).access_token(str(claims.get("jti", "")))
+        found = await Tokens(session).access_token_in_full(str(claims.get("jti", "")))
+        record, user, client = found if found is not None else (None, None, None)
         if record is None or record.revoked_at is not None or record.expires_at <= utcnow():
             raise InvalidToken("The access token is expired or revoked.")
         check_binding(record, shown, proof)
@@ -169,7 +168,6 @@ async def userinfo(
         scopes = set(record.scope.split())
         if "openid" not in scopes:
             raise InsufficientScope("The access token lacks the openid scope.")
-        user = await Users(session).get(record.user_id)
         if user is None or user.disabled:
             raise InvalidToken("The user behind this token is no longer active.")
         names = requested_claim_names(
@@ -177,7 +175,6 @@ async def userinfo(
         )
         wants_org = bool(names & set(SCOPE_CLAIMS[ORGANIZATION_SCOPE]))
         acting = await acting_in(session, user.id, record.org_id) if wants_org else None
-        client = await Clients(session).get(record.client_id)
     body = {"sub": subject_for(client, user.id),
             **select_claims(user_claims(user, acting), names)}
     signed_jwt = None

@@ -113,6 +113,9 @@ class TokenView:
     audience: list[str] | None = None
     cnf_jkt: str | None = None
     actor: dict[str, Any] | None = None
+    # The user and client rows when the lookup already loaded them (one JOIN).
+    user_row: User | None = None
+    client_row: Client | None = None
 
     def check_client(self, client: ClientAdapter) -> bool:
         return client.get_client_id() == self.client_id

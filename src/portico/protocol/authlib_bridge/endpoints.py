@@ -42,9 +42,11 @@ def _find_token(token_string: str, hint: str | None) -> TokenView | None:
             claims = tokens.verify(call.keys, token_string, typ="at+jwt")
         except ValueError:
             return None
-        row = run_async(repo.access_token(str(claims.get("jti", ""))))
-        if row is None:
+        # With its user and client in the same statement (introspect_token needs both).
+        found = run_async(repo.access_token_in_full(str(claims.get("jti", ""))))
+        if found is None:
             return None
+        row, user, owner = found
         return TokenView(
             "access_token",
             row.client_id,
@@ -59,6 +61,8 @@ def _find_token(token_string: str, hint: str | None) -> TokenView | None:
             audience=row.audience,
             cnf_jkt=row.cnf_jkt,
             actor=row.actor,
+            user_row=user,
+            client_row=owner,
         )
     refresh = run_async(repo.refresh_token(lookup_hash(token_string)))
     if refresh is None:
@@ -99,7 +103,7 @@ class Introspection(IntrospectionEndpoint):
     def introspect_token(self, token: TokenView) -> dict[str, Any]:
         call = current_call.get()
         # OIDC Core §8: the sub the token's client knows the user by (pairwise or not).
-        owner = run_async(Clients(call.session).get(token.client_id))
+        owner = token.client_row or run_async(Clients(call.session).get(token.client_id))
         pairwise = owner is not None and owner.subject_type == PAIRWISE
         payload: dict[str, Any] = {
             "active": True,
@@ -120,7 +124,7 @@ class Introspection(IntrospectionEndpoint):
         if token.actor:
             payload["act"] = token.actor  # RFC 8693 §4.1
         if token.user_id:
-            user = run_async(Users(call.session).get(token.user_id))
+            user = token.user_row or run_async(Users(call.session).get(token.user_id))
             if user is not None and not pairwise:  # a username would undo pairwise subs
                 payload["username"] = user.username
             if ORGANIZATION_SCOPE in token.scope.split():

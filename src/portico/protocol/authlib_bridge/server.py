@@ -12,6 +12,7 @@ from typing import Any
 from authlib.oauth2.rfc6749 import AuthorizationServer, OAuth2Request
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from portico.crypto.signing_keys import LoadedKeys
 from portico.crypto.tokens import lookup_hash, new_id, random_token
@@ -40,11 +41,12 @@ from portico.protocol.authlib_bridge.grants import (
 from portico.protocol.authlib_bridge.pushed import PushedAuthorization
 from portico.protocol.authlib_bridge.token_exchange import TokenExchangeGrant
 from portico.protocol.claims import ORGANIZATION_SCOPE
+from portico.protocol.encryption import id_token_audience
 from portico.protocol.resources import aud_claim
 from portico.protocol.subjects import subject_for
 from portico.settings import Settings
 from portico.storage.db import Database
-from portico.storage.models import AccessToken, RefreshToken
+from portico.storage.models import AccessToken, Client, RefreshToken
 from portico.storage.models.base import utcnow
 from portico.storage.repositories.clients import Clients
 from portico.storage.repositories.grants import Tokens
@@ -265,6 +267,9 @@ class ProtocolResponse:
     status: int
     body: dict[str, Any]
     headers: list[tuple[str, str]]
+    # The client an ID token in ``body`` was issued to, read in the same transaction,
+    # for the encryption step after it (protocol/encryption.py).
+    id_token_client: Client | None = None
 
 
 def _b64json(part: str) -> Any:
@@ -326,20 +331,27 @@ class ProtocolBridge:
         keys = await self.load_keys()
         remote = await self._remote_jwks(request.form)
 
-        async def work(session: AsyncSession) -> tuple[int, Any, Any]:
-            def sync(_: Any) -> tuple[int, Any, Any]:
+        async def work(session: AsyncSession) -> ProtocolResponse:
+            def sync(sync_session: Session) -> ProtocolResponse:
                 token = current_call.set(Call(session, self.settings, keys, remote, ip))
                 try:
                     if endpoint == "token":
-                        return self.server.create_token_response(request)
-                    return self.server.create_endpoint_response(endpoint, request)
+                        status, body, headers = self.server.create_token_response(request)
+                    else:
+                        status, body, headers = self.server.create_endpoint_response(
+                            endpoint, request)
                 finally:
                     current_call.reset(token)
+                body = body if isinstance(body, dict) else {}
+                audience = id_token_audience(body.get("id_token"))
+                # The grant loaded this client already: get() answers from the session's
+                # identity map without a statement.
+                owner = sync_session.get(Client, audience) if audience else None
+                return ProtocolResponse(status, body, list(headers), owner)
 
             return await session.run_sync(sync)
 
-        status, body, headers = await self.db.run(work)
-        return ProtocolResponse(status, body if isinstance(body, dict) else {}, list(headers))
+        return await self.db.run(work)
 
 
 def build_request(

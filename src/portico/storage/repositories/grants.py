@@ -13,9 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portico.storage.models import (
     AccessToken,
     AuthorizationCode,
+    Client,
     Consent,
     RefreshToken,
     UsedAssertion,
+    User,
 )
 from portico.storage.models.base import utcnow
 
@@ -98,6 +100,22 @@ class Tokens:
         if not jti or len(jti) > 64:
             return None
         return await self.session.get(AccessToken, jti)
+
+    async def access_token_in_full(
+        self, jti: str
+    ) -> tuple[AccessToken, User | None, Client | None] | None:
+        """The record with its user and client in one statement: resource endpoints
+        (UserInfo) need all three on every request, and each statement is a round trip."""
+        if not jti or len(jti) > 64:
+            return None
+        stmt = (
+            select(AccessToken, User, Client)
+            .outerjoin(User, User.id == AccessToken.user_id)
+            .outerjoin(Client, Client.id == AccessToken.client_id)
+            .where(AccessToken.jti == jti)
+        )
+        row = (await self.session.execute(stmt)).first()
+        return None if row is None else (row[0], row[1], row[2])
 
     async def add_refresh_token(self, token: RefreshToken) -> None:
         self.session.add(token)
