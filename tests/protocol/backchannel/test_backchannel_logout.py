@@ -198,7 +198,7 @@ async def test_two_senders_never_deliver_the_same_notice_twice(app, receiver: Re
     user_id = jwt_claims((await rp.tokens())["id_token"])["sub"]
     worker_courier = app.app.extensions[COURIER]
     couriers = [Courier(db, worker_courier.settings, worker_courier.load_keys,
-                        worker_courier.http, subject_key=worker_courier.subject_key)
+                        worker_courier.fetcher, subject_key=worker_courier.subject_key)
                 for _ in range(3)]
     # Sessions ended with the wake-up suppressed, so only the racing couriers send.
     saved = set(logout_repo._on_queued)

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.audit.recorder import record
 from portico.crypto.signing_keys import LoadedKeys
+from portico.protocol.fetch import Fetcher
 from portico.protocol.logout.logout_token import logout_token
 from portico.protocol.subjects import subject_for
 from portico.settings import Settings
@@ -56,7 +57,7 @@ class Courier:
     db: Database
     settings: Settings
     load_keys: Callable[[], Awaitable[LoadedKeys]]
-    http: httpx.AsyncClient
+    fetcher: Fetcher  # its HTTP client, made on first use
     # Pairwise subjects (OIDC Core §8.1) are computed outside any request.
     subject_key: bytes = field(repr=False)
     tasks: set[asyncio.Task[int]] = field(default_factory=set)
@@ -138,7 +139,7 @@ class Courier:
             return f"cannot sign the logout token ({type(exc).__name__})"
         try:
             # §2.5: a form POST of logout_token; redirects are not followed.
-            async with self.http.stream(
+            async with self.fetcher.client.stream(
                 "POST", uri, data={"logout_token": token},
                 headers={"Accept": "application/json, text/plain, */*"},
                 timeout=self.settings.backchannel_logout_timeout,

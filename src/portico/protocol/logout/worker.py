@@ -78,7 +78,7 @@ def start_worker(app: Quart, svc: Services) -> DeliveryWorker:
     from portico.protocol.subjects import pairwise_key
     from portico.services import master_key
 
-    courier = Courier(svc.db, svc.settings, svc.keys.load, svc.fetcher.client,
+    courier = Courier(svc.db, svc.settings, svc.keys.load, svc.fetcher,
                       subject_key=pairwise_key(master_key(svc.settings)))
     app.extensions[COURIER] = courier
     return DeliveryWorker(courier)
