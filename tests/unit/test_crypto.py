@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 
 import pytest
 
@@ -14,7 +15,7 @@ from portico.crypto.secretbox import (
     parse_master_key,
     write_master_key,
 )
-from portico.crypto.tokens import lookup_hash, new_client_id, random_token, same_hash
+from portico.crypto.tokens import lookup_hash, new_client_id, new_id, random_token, same_hash
 
 
 def test_sealed_values_open_only_in_their_place():
@@ -71,3 +72,12 @@ def test_client_ids_never_start_with_a_dash() -> None:
     ids = [new_client_id() for _ in range(2000)]
     assert not any(i.startswith("-") for i in ids)
     assert len(set(ids)) == len(ids) and all(len(i) == 22 for i in ids)
+
+
+def test_row_ids_are_hex_unique_and_ordered_by_time() -> None:
+    first = new_id()
+    time.sleep(0.002)
+    later = [new_id() for _ in range(1000)]
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in [first, *later])
+    assert len(set(later)) == len(later)
+    assert all(first < i for i in later)  # a later millisecond sorts after
