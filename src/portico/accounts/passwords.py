@@ -4,15 +4,25 @@ bcrypt (cost 12) over an HMAC-SHA256 pre-hash: bcrypt 5 raises above 72 bytes an
 older versions silently truncate, so every password is first reduced to 44 ASCII
 bytes with no NULs. Hashing takes ~300 ms of CPU, so it always runs in a worker
 thread; bcrypt releases the GIL, so the event loop keeps serving.
+
+The threads are a pool of one per core, not asyncio's default executor (cores + 4
+threads, shared with everything else): in a login storm that keeps every core hashing
+while queueing the surplus instead of time-slicing six hashes over two cores, which
+made each login, and the event loop's share of the CPU, slower (bench/README.md).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import hmac
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import bcrypt
 
@@ -26,6 +36,22 @@ MAX_PASSWORD_BYTES = 1024
 def _prehash(password: str) -> bytes:
     digest = hmac.new(_PREHASH_KEY, password.encode("utf-8"), hashlib.sha256).digest()
     return base64.b64encode(digest)
+
+
+T = TypeVar("T")
+
+
+@functools.cache
+def _hashing_pool() -> ThreadPoolExecutor:
+    # Made on first use, so each server process (``--workers``) has its own. The cores
+    # this process may run on (a container's cpuset), not the machine's.
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    return ThreadPoolExecutor(max_workers=cores or os.cpu_count() or 1,
+                              thread_name_prefix="bcrypt")
+
+
+async def _off_loop(fn: Callable[..., T], *args: object) -> T:
+    return await asyncio.get_running_loop().run_in_executor(_hashing_pool(), fn, *args)
 
 
 def _hash_sync(password: str, rounds: int) -> str:
@@ -42,7 +68,7 @@ def _verify_sync(password: str, hashed: str | None, rounds: int) -> bool:
 
 async def hash_password(password: str, rounds: int = 12) -> str:
     """bcrypt-hash off the event loop."""
-    return await asyncio.to_thread(_hash_sync, password, rounds)
+    return await _off_loop(_hash_sync, password, rounds)
 
 
 async def verify_password(password: str, hashed: str | None, rounds: int = 12) -> bool:
@@ -50,7 +76,7 @@ async def verify_password(password: str, hashed: str | None, rounds: int = 12) -
     so ``rounds`` must be the cost real hashes are made with."""
     if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
         return False
-    return await asyncio.to_thread(_verify_sync, password, hashed, rounds)
+    return await _off_loop(_verify_sync, password, hashed, rounds)
 
 
 _DUMMY: dict[int, str] = {}
