@@ -1,8 +1,9 @@
 """Engine and sessions: one async engine per process, transactions retried on conflicts.
 
-Every statement is a round trip (through aiosqlite's thread, or to PostgreSQL), and one
-costs more than an ES256 signature, so hot paths keep their count small and fixed:
-tests/perf_counts asserts the number per endpoint.
+Every statement is a round trip (to the SQLite connection's thread, see
+sqlite_driver.py, or to PostgreSQL), and one costs more than an ES256 signature, so hot
+paths keep their count small and fixed: tests/perf_counts asserts the number per
+endpoint.
 
 SQLite runs in WAL mode with a busy timeout so readers never block the writer and
 concurrent writers wait instead of failing. On PostgreSQL (and its distributed
