@@ -66,7 +66,7 @@ def build_services(settings: Settings) -> Services:
     db = Database(settings.database_url)
     box = SecretBox(key)
     keys = KeyService(db, box, max(settings.access_token_ttl, settings.id_token_ttl))
-    fetcher = Fetcher()
+    fetcher = Fetcher(public_only=not settings.fetches_private_addresses)
     bridge = ProtocolBridge(settings, db, keys.load, fetcher.jwks)
     csrf_key = hmac.new(key, b"portico-csrf-v1", hashlib.sha256).digest()
     from portico.http.rate_limit import RateLimiter

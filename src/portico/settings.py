@@ -285,6 +285,14 @@ class Settings(BaseSettings):
         "every instance may run them, a lease row lets one at a time. 0 disables the loop "
         "(run `portico maintenance run` from cron instead).",
     )
+    fetch_private_addresses: bool | None = Field(
+        None,
+        description="Whether URLs a client registers (jwks_uri, request_uri, "
+        "sector_identifier_uri, backchannel_logout_uri) may reach loopback, private, "
+        "link-local or other non-public addresses. Unset: only with a loopback issuer (a "
+        "development setup); otherwise they are refused, so a client cannot make Portico "
+        "probe its own network (SSRF). Upstream identity providers are not affected.",
+    )
     backchannel_logout_timeout: float = Field(
         5.0,
         gt=0,
@@ -433,6 +441,13 @@ class Settings(BaseSettings):
     def cookies_secure(self) -> bool:
         """Cookies are Secure unless explicitly relaxed for loopback HTTP."""
         return not self.insecure_cookies
+
+    @property
+    def fetches_private_addresses(self) -> bool:
+        """``fetch_private_addresses``, or by default whether the issuer is loopback."""
+        if self.fetch_private_addresses is not None:
+            return self.fetch_private_addresses
+        return is_loopback_url(self.issuer)
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,5 +1,6 @@
 """Outbound fetches the protocol needs (request_uri, a client's jwks_uri), bounded in
-size and time so a hostile URL cannot stall or flood the server."""
+size and time so a hostile URL cannot stall or flood the server, and kept to public
+addresses unless the deployment allows otherwise (protocol/outbound.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import time
 from typing import Any
 
 import httpx2 as httpx
+
+from portico.protocol.outbound import PublicOnlyTransport, refusal
 
 
 class FetchError(Exception):
@@ -30,8 +33,10 @@ class Fetcher:
     The cache is only a cache: every instance fetches for itself and may hold a
     different age of the same document."""
 
-    def __init__(self, timeout: float = 5.0, max_bytes: int = 65536) -> None:
+    def __init__(self, timeout: float = 5.0, max_bytes: int = 65536, *,
+                 public_only: bool = False) -> None:
         self._timeout = timeout
+        self._public_only = public_only
         self._client: httpx.AsyncClient | None = None
         self.max_bytes = max_bytes
         self._jwks: dict[str, tuple[float, dict[str, Any]]] = {}
@@ -42,7 +47,9 @@ class Fetcher:
         """Made on first use: its TLS context and CA bundle cost ~4 MiB of memory, which
         a server whose clients never need an outbound fetch should not carry."""
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self._timeout, follow_redirects=False)
+            transport = PublicOnlyTransport() if self._public_only else None
+            self._client = httpx.AsyncClient(timeout=self._timeout, follow_redirects=False,
+                                             transport=transport)
         return self._client
 
     async def text(self, url: str, max_bytes: int | None = None) -> str:
@@ -60,6 +67,9 @@ class Fetcher:
                     if len(body) > limit:
                         raise FetchError("the fetched document is too large")
         except httpx.HTTPError as exc:
+            reason = refusal(exc)
+            if reason is not None:
+                raise FetchError(f"fetching was refused: {reason}") from None
             raise FetchError(f"fetching failed ({type(exc).__name__})") from None
         return body.decode("utf-8", errors="replace")
 

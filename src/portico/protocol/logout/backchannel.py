@@ -29,6 +29,7 @@ from portico.audit.recorder import record
 from portico.crypto.signing_keys import LoadedKeys
 from portico.protocol.fetch import Fetcher
 from portico.protocol.logout.logout_token import logout_token
+from portico.protocol.outbound import refusal
 from portico.protocol.subjects import subject_for
 from portico.settings import Settings
 from portico.storage.db import Database
@@ -148,7 +149,8 @@ class Courier:
         except httpx.TimeoutException as exc:
             return f"timed out ({type(exc).__name__})"
         except httpx.HTTPError as exc:
-            return f"request failed ({type(exc).__name__})"
+            reason = refusal(exc)
+            return f"refused: {reason}" if reason else f"request failed ({type(exc).__name__})"
         return None if status in SUCCESS else f"HTTP {status}"
 
     async def _record(self, session: AsyncSession, claimed: Claimed, error: str | None
