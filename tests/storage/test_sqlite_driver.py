@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -98,3 +99,28 @@ async def test_a_read_transaction_costs_one_hop_per_statement(
             await session.execute(text("SELECT n FROM counter"))
     # Three statements (BEGIN rides with the first) and the commit; no pool-reset rollback.
     assert len(hops) == 4
+
+
+async def test_a_rollback_waits_for_a_statement_whose_task_was_cancelled(
+    db: Database, tmp_path: Path
+) -> None:
+    conn = await sqlite_driver.connect(str(tmp_path / "driver.db"))
+    other = sqlite3.connect(tmp_path / "driver.db", timeout=0.1, isolation_level=None)
+    try:
+        conn._live().isolation_level = None
+        busy = conn._run(lambda: time.sleep(0.2))  # the thread is busy for a while
+        cursor = await conn.cursor()
+        await cursor.execute("BEGIN IMMEDIATE")
+        write = asyncio.ensure_future(cursor.execute("UPDATE counter SET n = 5"))
+        await asyncio.sleep(0.01)
+        write.cancel()  # its job is queued: it will BEGIN and write after this
+        await conn.rollback()  # so this must run after it, not skip it
+        await busy
+        await conn._run(lambda: None)  # everything queued before has run
+        assert not conn._live().in_transaction
+        other.execute("BEGIN IMMEDIATE")  # no write lock left behind
+        assert other.execute("SELECT n FROM counter").fetchone() == (0,)
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+        await conn.close()

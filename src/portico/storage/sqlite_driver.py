@@ -60,7 +60,18 @@ def _deliver(future: asyncio.Future[Any], result: Any, error: BaseException | No
         future.set_result(result)
 
 
-def _worker(jobs: SimpleQueue[_Job | object]) -> None:
+class _Jobs(SimpleQueue):  # type: ignore[type-arg]
+    """The thread's queue; counts what was put (on the event loop's thread), so that
+    with the thread's count of finished jobs the loop knows whether one is running."""
+
+    queued = 0
+
+    def put_nowait(self, item: Any) -> None:
+        self.queued += 1
+        super().put_nowait(item)
+
+
+def _worker(jobs: _Jobs, finished: list[int]) -> None:
     while True:
         job = jobs.get()
         if job is _STOP:
@@ -70,6 +81,7 @@ def _worker(jobs: SimpleQueue[_Job | object]) -> None:
             result, error = function(), None
         except BaseException as exc:  # noqa: BLE001  handed to the awaiting task
             result, error = None, exc
+        finished[0] += 1  # written by this thread only
         if future is None:  # fire and forget (``Connection.stop``)
             continue
         future.get_loop().call_soon_threadsafe(_deliver, future, result, error)
@@ -100,8 +112,12 @@ class Connection:
     def __init__(self, database: str, **kwargs: Any) -> None:
         self._database = database
         self._kwargs = {**kwargs, "check_same_thread": False}
-        self._tx: SimpleQueue[_Job | object] = SimpleQueue()  # SQLAlchemy uses this name
-        self._thread = threading.Thread(target=_worker, args=(self._tx,), daemon=True)
+        self._tx = _Jobs()  # SQLAlchemy puts jobs here too (isolation level)
+        # Jobs the thread finished, written by it only: a job still running after its
+        # task was cancelled may have begun a transaction (``rollback``).
+        self._finished = [0]
+        self._thread = threading.Thread(target=_worker, args=(self._tx, self._finished),
+                                        daemon=True)
         self._conn: sqlite3.Connection | None = None
         self._pending_begin: str | None = None
         self._writer: asyncio.Lock | None = None  # held from BEGIN IMMEDIATE to the end
@@ -187,9 +203,15 @@ class Connection:
     async def rollback(self) -> None:
         self._pending_begin = None
         conn = self._live()
-        try:
+
+        def rollback() -> None:
             if conn.in_transaction:
-                await self._run(conn.rollback)
+                conn.rollback()
+
+        try:
+            # Skipped (no hop) only when nothing is open and nothing is still running.
+            if conn.in_transaction or self._tx.queued != self._finished[0]:
+                await self._run(rollback)
         finally:
             self._release_writer()
 
