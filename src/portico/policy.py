@@ -38,14 +38,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.audit.recorder import record
 from portico.errors import ValidationFailed
 from portico.settings import Settings
+from portico.storage import upsert
 from portico.storage.db import Database
 from portico.storage.models import InstanceSetting
 from portico.storage.models.base import utcnow
@@ -184,8 +183,7 @@ async def _put(session: AsyncSession, name: str, value: Any, actor_id: str | Non
     """Insert or replace one override; two admins setting the same field at once both
     succeed (the later wins) instead of one meeting a unique-key error."""
     values = {"name": name, "value": value, "updated_at": utcnow(), "updated_by": actor_id}
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(InstanceSetting).values(**values)
+    stmt = upsert.insert(session, InstanceSetting).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=[InstanceSetting.name],
         set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at,

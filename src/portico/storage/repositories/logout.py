@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import event, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portico.crypto.tokens import new_id
+from portico.storage import upsert
 from portico.storage.models import AccessToken, Client, LogoutDelivery, RefreshToken, SessionClient
 from portico.storage.models.base import utcnow
 
@@ -64,10 +63,8 @@ class SessionClients:
         """Record ``client_id`` in ``session_id``; idempotent (insert or ignore)."""
         values = {"session_id": session_id, "client_id": client_id, "user_id": user_id,
                   "created_at": utcnow()}
-        dialect = self.session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
         await self.session.execute(
-            insert(SessionClient).values(**values)
+            upsert.insert(self.session, SessionClient).values(**values)
             .on_conflict_do_nothing(index_elements=["session_id", "client_id"]))
 
     async def clients_of(self, session_id: str) -> list[Client]:
