@@ -9,9 +9,9 @@ from __future__ import annotations
 from quart import Response, g
 
 
-def _csp(scripts: str, frames: str = "") -> str:
-    return (f"default-src 'none'; style-src 'self'; img-src 'self' data:; script-src {scripts}; "
-            f"{frames}frame-ancestors 'none'; base-uri 'none'")
+def _csp(scripts: str, frames: str = "", images: str = "") -> str:
+    return (f"default-src 'none'; style-src 'self'; img-src 'self' data:{images}; "
+            f"script-src {scripts}; {frames}frame-ancestors 'none'; base-uri 'none'")
 
 
 HEADERS: tuple[tuple[str, str], ...] = (
@@ -25,13 +25,16 @@ HEADERS: tuple[tuple[str, str], ...] = (
 
 async def add_security_headers(response: Response) -> Response:
     """Anti-clickjacking (X-Frame-Options + CSP frame-ancestors), nosniff, referrer policy."""
-    nonce = g.get("csp_nonce")
+    nonce, image_origin = g.get("csp_nonce"), g.get("csp_img_src")
     headers = response.headers
     for name, value in HEADERS:
         if name not in headers:
-            if nonce and name == "Content-Security-Policy":
+            if (nonce or image_origin) and name == "Content-Security-Policy":
                 # The signed-out page alone frames others: front-channel logout iframes.
                 frames = " ".join(g.get("csp_frame_src") or ())
-                value = _csp(f"'nonce-{nonce}'", f"frame-src {frames}; " if frames else "")
+                value = _csp(f"'nonce-{nonce}'" if nonce else "'none'",
+                             f"frame-src {frames}; " if frames else "",
+                             # The consent page shows the application's logo.
+                             f" {image_origin}" if image_origin else "")
             headers[name] = value
     return response

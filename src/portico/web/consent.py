@@ -3,9 +3,10 @@ per client and scopes, so the next request within them skips this page."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode, urlsplit
 
-from quart import Response, redirect, request
+from quart import Response, g, redirect, request
 
 from portico.audit.recorder import record
 from portico.errors import NotFound
@@ -48,6 +49,29 @@ def client_links(client: Client) -> list[tuple[str, str]]:
     return links
 
 
+# A DNS name (its last label starts with a letter: no IP literals).
+_HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z](?:[a-z0-9-]*[a-z0-9])?")
+
+
+def client_logo(client: Client) -> str | None:
+    """The application's ``logo_uri`` when it is an https URL; the page's CSP then lets
+    images come from that origin (and no other): ``g.csp_img_src``."""
+    url = (client.extra_metadata or {}).get("logo_uri")
+    if not isinstance(url, str) or len(url) > 2000:
+        return None
+    parts = urlsplit(url)
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return None
+    host = parts.hostname or ""
+    # The origin goes into a header: a plain DNS name only, no credentials, no quotes.
+    if parts.scheme != "https" or parts.username or not _HOST.fullmatch(host) or '"' in url:
+        return None
+    g.csp_img_src = f"https://{host}{port}"
+    return url
+
+
 @bp.get("/consent")
 async def consent_form() -> Response:
     ticket = await load_ticket(request.args.get("ticket"))
@@ -61,6 +85,7 @@ async def consent_form() -> Response:
         "consent.html",
         client_name=ticket.client.name,
         client_links=client_links(ticket.client),
+        client_logo=client_logo(ticket.client),
         scopes=scopes,
         ticket=ticket.pending.id,
         user=current[1],
