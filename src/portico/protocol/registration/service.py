@@ -37,6 +37,7 @@ from portico.crypto.tokens import lookup_hash, new_client_id, new_id, random_tok
 from portico.errors import NotFound, ValidationFailed
 from portico.protocol.errors import InvalidToken
 from portico.protocol.fetch import Fetcher, FetchError
+from portico.protocol.first_party import SYSTEM_CLIENT_ID
 from portico.protocol.registration.metadata import (
     SERVER_ONLY,
     InvalidClientMetadata,
@@ -52,6 +53,7 @@ from portico.storage.repositories.clients import Clients
 from portico.storage.repositories.initial_access_tokens import (
     InitialAccessTokens,
     dynamic_clients_of,
+    lock_registration_quota,
 )
 from portico.storage.scope import OrgScope
 
@@ -161,6 +163,8 @@ async def register(db: Database, settings: Settings, fetcher: Fetcher, body: Any
                 raise InvalidToken("The initial access token is invalid, expired or used up.")
         client.org_id = token.org_id if token else None
         limit = settings.client_registration_max_clients
+        if limit:
+            await lock_registration_quota(session, client.org_id, SYSTEM_CLIENT_ID)
         if limit and await dynamic_clients_of(session, client.org_id) >= limit:
             raise RegistrationRefused(
                 f"The limit of {limit} dynamically registered clients is reached.")

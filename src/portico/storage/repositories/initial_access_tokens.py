@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portico.storage.models import Client, InitialAccessToken
+from portico.storage.models import Client, InitialAccessToken, Organization
 from portico.storage.models.base import utcnow
 from portico.storage.scope import OrgScope
 
@@ -82,6 +82,20 @@ class InitialAccessTokens:
             .execution_options(populate_existing=True)
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+
+async def lock_registration_quota(session: AsyncSession, org_id: str | None,
+                                  anchor_client_id: str) -> None:
+    """Serialise, until commit, the registrations that count against one quota, so
+    two of them cannot both count ``limit - 1`` and both insert: the organization's
+    row, or for open registrations (no organization) the ``anchor_client_id`` row,
+    ``FOR UPDATE`` (PostgreSQL and its distributed kin; SQLite's ``BEGIN IMMEDIATE``
+    already serialises every writer)."""
+    if org_id is not None:
+        stmt = select(Organization.id).where(Organization.id == org_id)
+    else:
+        stmt = select(Client.id).where(Client.id == anchor_client_id)
+    await session.execute(stmt.with_for_update())
 
 
 async def dynamic_clients_of(session: AsyncSession, org_id: str | None) -> int:
