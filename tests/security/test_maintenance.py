@@ -42,7 +42,7 @@ TABLES = {
 
 async def seed(svc: Services, copies: int = 1) -> dict[str, set[str]]:
     """Per table: the ids of rows that must survive. Everything else seeded must go."""
-    user = await add_user(svc, f"u{new_id()[:8]}")
+    user = await add_user(svc, f"u{new_id()[-8:]}")  # the random end (the start is time)
     client = (await add_client(svc)).client
     now = utcnow()
     past, future = now - timedelta(minutes=5), now + timedelta(hours=1)
