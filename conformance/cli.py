@@ -59,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--portico-command",
         default=None,
-        help=f"how to run the CLI for --provision (default: {sys.executable} -m portico)",
+        help="how to run the CLI for --provision (default: Portico's CLI in this process "
+        f"when it is installed here, else {sys.executable} -m portico)",
     )
     p.add_argument(
         "--redirect-uri",
@@ -219,8 +220,7 @@ def _run(
     if any(m.plan == fapi2.PLAN for m in modules):
         try:
             fapi = (fapi2_client.provision(redirect_uri, shlex.split(args.portico_command)
-                                           if args.portico_command
-                                           else [sys.executable, "-m", "portico"])
+                                           if args.portico_command else None)
                     if args.provision else fapi2_client.from_config(config))
         except ProvisionError as exc:
             print(f"error: provisioning failed: {exc}", file=sys.stderr)
@@ -254,8 +254,7 @@ def _run(
         rig = logout_rig.start(args.logout_host, args.logout_port, args.logout_base)
         try:
             if args.provision:
-                cli = (shlex.split(args.portico_command) if args.portico_command
-                       else [sys.executable, "-m", "portico"])
+                cli = shlex.split(args.portico_command) if args.portico_command else None
                 logout_rig.provision(rig, redirect_uri, cli)
             else:
                 logout_rig.from_config(rig, config)

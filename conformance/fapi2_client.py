@@ -70,7 +70,7 @@ def new_client_keys(tag: str) -> tuple[ECKey, RSAKey]:
     )
 
 
-def provision(redirect_uri: str, command: Sequence[str]) -> Fapi2Rig:
+def provision(redirect_uri: str, command: Sequence[str] | None) -> Fapi2Rig:
     """Register ``client`` and ``client2`` with the CLI: private_key_jwt, PAR required,
     DPoP-bound access tokens (FAPI 2.0 SP §5.3.2.2, §5.3.2.1, §5.3.3)."""
     tag = secrets.token_hex(4)

@@ -121,7 +121,7 @@ def start(host: str = "127.0.0.1", port: int = 0, base_url: str | None = None) -
     return rig
 
 
-def provision(rig: LogoutRig, redirect_uri: str, command: Sequence[str]) -> None:
+def provision(rig: LogoutRig, redirect_uri: str, command: Sequence[str] | None) -> None:
     """Register the three clients with the ``portico`` CLI (``--provision``)."""
     tag = secrets.token_hex(4)
     post_logout = rig.url("post_logout_redirect")

@@ -7,9 +7,11 @@ import asyncio
 import fcntl
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -61,23 +63,104 @@ async def _pg_admin(sql: str) -> None:
 class PgDatabase:
     """A throwaway PostgreSQL database, created and dropped around one test."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str | None = None) -> None:
         assert PG_URL
-        self.name = f"portico_t_{secrets.token_hex(6)}"
+        self.name = name or f"portico_t_{secrets.token_hex(6)}"
         base, _, _ = PG_URL.rpartition("/")
         self.url = f"{base}/{self.name}"
 
-    def create(self) -> str:
-        asyncio.run(_pg_admin(f'CREATE DATABASE "{self.name}"'))
+    def create(self, template: str | None = None) -> str:
+        """Create the database: empty, or a copy of ``template`` (which must have no open
+        connections: PostgreSQL refuses to copy a database in use)."""
+        copy = f' TEMPLATE "{template}"' if template else ""
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{self.name}"{copy}'))
         return self.url
 
     def drop(self) -> None:
         asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
 
 
+async def _migrate(url: str) -> None:
+    from portico.storage.db import Database
+    from portico.storage.migrate import upgrade
+
+    db = Database(url)
+    try:
+        await upgrade(db)
+    finally:
+        await db.dispose()  # closes every connection, so the file or database can be copied
+
+
+async def _add_signing_keys(url: str, tmp_path: Path) -> None:
+    from portico.services import build_services
+
+    svc = build_services(make_settings(url, tmp_path, secret_key=TEST_MASTER_KEY))
+    try:
+        await svc.keys.ensure_keys()
+    finally:
+        await svc.fetcher.aclose()
+        await svc.db.dispose()
+
+
+class PgTemplates:
+    """PostgreSQL template databases, built once per pytest process (each xdist worker has
+    its own, named uniquely per run) and copied with ``CREATE DATABASE … TEMPLATE`` for
+    each test: running the Alembic migrations on every test's database cost seconds.
+
+    ``migrated``: the schema at head. ``keyed``: that plus signing keys sealed with
+    ``TEST_MASTER_KEY``, the PostgreSQL twin of the SQLite ``template_db``."""
+
+    KINDS = ("migrated", "keyed")
+
+    def __init__(self, scratch: Path) -> None:
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        self.prefix = f"portico_tmpl_{worker}_{secrets.token_hex(4)}"
+        self.scratch = scratch
+        self._built: dict[str, PgDatabase] = {}
+        self._lock = threading.Lock()  # the e2e server pool starts servers from threads
+
+    def name(self, kind: str) -> str:
+        """The template of ``kind``, built on first use (outside any running event loop)."""
+        assert kind in self.KINDS, kind
+        with self._lock:
+            return self._build(kind)
+
+    def _build(self, kind: str) -> str:
+        if kind not in self._built:
+            db = PgDatabase(f"{self.prefix}_{kind}")
+            if kind == "migrated":
+                db.create()
+                self._built[kind] = db
+                asyncio.run(_migrate(db.url))
+            else:
+                db.create(template=self._build("migrated"))
+                self._built[kind] = db
+                asyncio.run(_add_signing_keys(db.url, self.scratch))
+        return self._built[kind].name
+
+    def clone(self, kind: str) -> PgDatabase:
+        """A new database copied from the ``kind`` template; the caller drops it."""
+        db = PgDatabase()
+        db.create(template=self.name(kind))
+        return db
+
+    def drop(self) -> None:
+        for db in self._built.values():
+            db.drop()
+
+
+@pytest.fixture(scope="session")
+def pg_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgTemplates]:
+    """This process's PostgreSQL templates (only requested when PostgreSQL is configured)."""
+    templates = PgTemplates(tmp_path_factory.mktemp("pg_templates"))
+    yield templates
+    templates.drop()
+
+
 @pytest.fixture(params=DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Every database Portico supports here: SQLite always, PostgreSQL when configured."""
+    """Every database Portico supports here, empty: SQLite always, PostgreSQL when
+    configured. Tests that only need the schema take ``migrated_database_url``."""
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'portico.db'}"
         return
@@ -87,6 +170,55 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
     finally:
         pg.drop()
+
+
+@pytest.fixture(scope="session")
+def schema_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database with the schema at head and nothing else, copied per test."""
+    path = tmp_path_factory.mktemp("schema_template") / "portico.db"
+    asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))
+    # Closing the last connection checkpoints the WAL into the main file.
+    assert not path.with_name("portico.db-wal").exists()
+    return path
+
+
+def _pg_clone(request: pytest.FixtureRequest, kind: str) -> Iterator[str]:
+    templates: PgTemplates = request.getfixturevalue("pg_templates")
+    pg = templates.clone(kind)
+    try:
+        yield pg.url
+    finally:
+        pg.drop()
+
+
+@pytest.fixture(params=DATABASES)
+def migrated_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Every supported database with the schema at head (no keys, no rows), copied from a
+    template: what ``database_url`` plus ``upgrade`` gives, without migrating each time."""
+    if request.param == "sqlite":
+        target = tmp_path / "portico.db"
+        shutil.copyfile(request.getfixturevalue("schema_template"), target)
+        yield f"sqlite+aiosqlite:///{target}"
+        return
+    yield from _pg_clone(request, "migrated")
+
+
+@pytest.fixture(params=DATABASES)
+def keyed_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Every supported database as the ``settings`` fixture's: the schema and signing keys
+    sealed with ``TEST_MASTER_KEY``. On SQLite it is the very file ``settings`` uses."""
+    if request.param == "sqlite":
+        target = tmp_path / "portico.db"
+        shutil.copyfile(request.getfixturevalue("template_db"), target)
+        yield f"sqlite+aiosqlite:///{target}"
+        return
+    yield from _pg_clone(request, "keyed")
+
+
+def on_database(settings: Settings, database_url: str, **overrides: Any) -> Settings:
+    """``settings`` moved onto ``database_url`` (from ``keyed_database_url``), with
+    ``overrides``."""
+    return settings.model_copy(update={"database_url": database_url, **overrides})
 
 
 @pytest.fixture
@@ -110,27 +242,20 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settin
     return Settings(**values)
 
 
-TEST_MASTER_KEY = new_master_key_text()
+# One key per test process, the same in every copy of this module: pytest loads it as
+# `conftest` while test modules import `tests.conftest`, and the templates' signing keys
+# are sealed with it.
+TEST_MASTER_KEY = os.environ.setdefault("TESTS_SECRETBOX_MASTER_KEY", new_master_key_text())
 
 
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite database with signing keys, built once and copied per test:
     migrations and RSA key generation would otherwise dominate the protocol tests."""
-    from portico.services import build_services
-    from portico.storage.migrate import upgrade
-
     path = tmp_path_factory.mktemp("template") / "portico.db"
-    settings = make_settings(f"sqlite+aiosqlite:///{path}", path.parent, secret_key=TEST_MASTER_KEY)
-
-    async def build() -> None:
-        svc = build_services(settings)
-        await upgrade(svc.db)
-        await svc.keys.ensure_keys()
-        await svc.fetcher.aclose()
-        await svc.db.dispose()
-
-    asyncio.run(build())
+    url = f"sqlite+aiosqlite:///{path}"
+    asyncio.run(_migrate(url))
+    asyncio.run(_add_signing_keys(url, path.parent))
     # Closing the last connection checkpoints the WAL into the main file.
     assert not path.with_name("portico.db-wal").exists()
     return path
@@ -139,8 +264,6 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def settings(template_db: Path, tmp_path: Path) -> Settings:
     """Settings over a fresh copy of the template database."""
-    import shutil
-
     target = tmp_path / "portico.db"
     shutil.copyfile(template_db, target)
     return make_settings(f"sqlite+aiosqlite:///{target}", tmp_path, secret_key=TEST_MASTER_KEY)
@@ -166,20 +289,19 @@ class LiveServer:
     log: Path
 
     def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        """Run the portico CLI against this server's configuration."""
-        return subprocess.run(
-            [sys.executable, "-m", "portico", *args],
-            env=self.env,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=self.env["PORTICO_TEST_CWD"],
-        )
+        """Run the portico CLI against this server's configuration (in this process: the
+        tests that use it set things up with it; tests/cli/ runs the real process)."""
+        from tests.cli_runner import run_cli
+
+        return run_cli(args, env=self.env, cwd=self.env["PORTICO_TEST_CWD"], stdin=stdin)
 
 
 def start_server(tmp_path: Path, database_url: str, *, serve_args: tuple[str, ...] = (),
-                 scheme: str = "http", **env_overrides: str) -> LiveServer:
+                 scheme: str = "http", migrated: bool = False,
+                 **env_overrides: str) -> LiveServer:
+    """``portico serve`` on ``database_url``; a PostgreSQL database is first migrated with
+    ``portico db upgrade`` unless ``migrated`` says it already has the schema (a copy of
+    a template)."""
     port = free_port()
     url = f"{scheme}://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTICO_")}
@@ -198,7 +320,7 @@ def start_server(tmp_path: Path, database_url: str, *, serve_args: tuple[str, ..
     )
     env.update(env_overrides)
     log = tmp_path / "server.log"
-    if not database_url.startswith("sqlite"):
+    if not database_url.startswith("sqlite") and not migrated:
         # `serve` migrates SQLite only; shared databases are migrated by the operator.
         subprocess.run([sys.executable, "-m", "portico", "db", "upgrade"], env=env, cwd=tmp_path,
                        check=True, capture_output=True)

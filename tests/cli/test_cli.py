@@ -3,33 +3,19 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from tests.cli.conftest import Cli, cli_runner
 
 from portico.cli import main
 
 
 @pytest.fixture
-def cli(tmp_path):
-    env = {
-        "PORTICO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'p.db'}",
-        "PORTICO_KEYS_DIR": str(tmp_path / "keys"),
-        "PORTICO_BCRYPT_ROUNDS": "4",
-        "PORTICO_SECRET_KEY": "",
-        "PORTICO_CONFIG": str(tmp_path / "none.toml"),
-    }
-    runner = CliRunner()
-
-    def run(*args, stdin=None, ok=True):
-        result = runner.invoke(main, list(args), input=stdin, env=env)
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    env.pop("PORTICO_SECRET_KEY")
-    run.tmp_path = tmp_path
-    return run
+def cli(tmp_path: Path) -> Cli:
+    """An uninitialised instance without a master key (``init`` writes one)."""
+    return cli_runner(tmp_path)
 
 
 def test_init_is_idempotent_and_writes_a_private_master_key(cli):

@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from portico.cli import main
+from tests.cli.conftest import Cli, cli_runner
 
 WEB = ("--name", "App", "--redirect-uri", "https://app.example/cb")
 
 
 @pytest.fixture
-def cli(tmp_path):
-    env = {
-        "PORTICO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'p.db'}",
-        "PORTICO_KEYS_DIR": str(tmp_path / "keys"),
-        "PORTICO_BCRYPT_ROUNDS": "4",
-        "PORTICO_CONFIG": str(tmp_path / "none.toml"),
-    }
-    runner = CliRunner()
-
-    def run(*args, stdin=None, ok=True):
-        result = runner.invoke(main, list(args), input=stdin, env=env)
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
+def cli(tmp_path: Path) -> Cli:
+    run = cli_runner(tmp_path)
     run("init")
     run("admin", "create", "--username", "root", "--email", "root@example.org",
         "--password-stdin", stdin="Admin-pass-1\n")

@@ -3,39 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from portico.cli import main
-from portico.crypto.secretbox import new_master_key_text
+from tests.cli.conftest import Cli, instance_with_alice
 
 
 @pytest.fixture
-def cli(tmp_path):
-    env = {
-        "PORTICO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'p.db'}",
-        "PORTICO_KEYS_DIR": str(tmp_path / "keys"),
-        "PORTICO_SECRET_KEY": new_master_key_text(),
-        "PORTICO_ISSUER": "https://id.example.com",
-        "PORTICO_BCRYPT_ROUNDS": "4",
-        "PORTICO_CONFIG": str(tmp_path / "none.toml"),
-    }
-    runner = CliRunner()
-
-    def run(*args, stdin=None, ok=True):
-        result = runner.invoke(main, list(args), input=stdin, env=env)
-        if ok:
-            assert result.exit_code == 0, result.output
-        else:
-            assert result.exit_code != 0, result.output
-        return result
-
-    run("init")
-    # `user create` makes the default organization on first use.
-    run("user", "create", "--username", "alice", "--email", "alice@example.org",
-        "--password-stdin", stdin="Correct-horse-1\n")
-    return run
+def cli(tmp_path: Path) -> Cli:
+    return instance_with_alice(tmp_path)
 
 
 def test_create_prints_the_link_and_list_shows_the_invite(cli):

@@ -1,5 +1,7 @@
 """``portico org …`` and ``portico user update|disable|enable|delete``: the real command
-in a subprocess, as operators' scripts run it, under the same rules as the admin API."""
+in a subprocess, as operators' scripts run it, under the same rules as the admin API.
+(The set-up, ``init`` and ``user create``, runs in-process: tests/cli/test_cli.py
+covers those commands.)"""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from tests.cli_runner import run_cli
 
 from portico.storage.db import Database
 from portico.storage.models import AuditEvent
@@ -37,8 +40,12 @@ def portico(tmp_path: Path) -> Run:
         assert "Traceback" not in result.stderr, result.stderr
         return result
 
-    run("init")
+    def setup(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return run_cli(args, env=env, cwd=tmp_path, stdin=stdin)
+
+    setup("init")
     run.url = env["PORTICO_DATABASE_URL"]  # type: ignore[attr-defined]
+    run.setup = setup  # type: ignore[attr-defined]
     return run
 
 
@@ -47,7 +54,7 @@ def out(result: subprocess.CompletedProcess[str]) -> Any:
 
 
 def add_person(portico: Run, name: str) -> str:
-    created = portico("user", "create", "--username", name, "--email", f"{name}@example.org",
+    created = portico.setup("user", "create", "--username", name, "--email", f"{name}@example.org",
                       "--password-stdin", "--json", stdin="Correct-horse-1\n")
     return out(created)["id"]
 

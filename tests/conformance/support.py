@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.cli_runner import run_cli
 from tests.conftest import REPO, start_server
 
 
@@ -26,8 +27,7 @@ class PlanRun:
 
     def cli(self, *args: str) -> str:
         """``portico …`` against the (stopped) server's database; its stdout."""
-        return subprocess.run([sys.executable, "-m", "portico", *args], env=self.env,
-                              cwd=self.cwd, capture_output=True, text=True, check=True).stdout
+        return run_cli(args, env=self.env, cwd=self.cwd).stdout
 
     @property
     def modules(self) -> dict[str, dict[str, Any]]:
@@ -55,9 +55,14 @@ class PlanRun:
 
 
 def run_plans(tmp_path: Path, database_url: str, plans: str, capsys: pytest.CaptureFixture[str],
+              *, migrated: bool = False, portico_command: str | None = None,
               **server_env: str) -> PlanRun:
-    """Serve Portico with ``server_env``, provision through the CLI and run ``plans``."""
-    server = start_server(tmp_path, database_url, **server_env)
+    """Serve Portico with ``server_env``, provision through the CLI and run ``plans``.
+
+    ``migrated``: the database already has the schema (see ``start_server``).
+    ``portico_command``: how the runner runs the CLI (``--portico-command``); by default
+    it runs Portico's CLI in its own process."""
+    server = start_server(tmp_path, database_url, migrated=migrated, **server_env)
     report = tmp_path / "report.json"
     try:
         env = dict(server.env, PYTHONPATH=str(REPO))  # type: ignore[arg-type]
@@ -65,9 +70,10 @@ def run_plans(tmp_path: Path, database_url: str, plans: str, capsys: pytest.Capt
             [sys.executable, "-m", "conformance", "--list", "--plan", plans],
             env=env, cwd=tmp_path, capture_output=True, text=True, check=True)
         expected = [line.split()[0] for line in listing.stdout.splitlines() if line.strip()]
+        command = ["--portico-command", portico_command] if portico_command else []
         proc = subprocess.run(
             [sys.executable, "-m", "conformance", "--issuer", server.url, "--provision",
-             "--plan", plans, "--report", str(report)],
+             *command, "--plan", plans, "--report", str(report)],
             env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
     finally:
         server.process.terminate()

@@ -19,9 +19,9 @@ ALLOWED_SKIPS = {
 KNOWN_FAILURES: dict[str, str] = {}
 
 
-def test_fapi2_plan_passes(tmp_path, database_url, capsys):
+def test_fapi2_plan_passes(tmp_path, migrated_database_url, capsys):
     # FAPI 2.0 SP §5.3.2.2: PKCE from every client, confidential ones included.
-    run = run_plans(tmp_path, database_url, "fapi2", capsys,
+    run = run_plans(tmp_path, migrated_database_url, "fapi2", capsys, migrated=True,
                     PORTICO_DPOP_REQUIRE_NONCE="true", PORTICO_REQUIRE_PKCE="true")
     assert len(run.expected) >= 40
     run.check(known_failures=KNOWN_FAILURES, allowed_skips=ALLOWED_SKIPS)

@@ -9,9 +9,7 @@ so tests never see each other's sessions, consents or token families.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,10 +18,8 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.conftest import DATABASES, LiveServer, PgDatabase, start_server
+from tests.conftest import DATABASES, PG_URL, LiveServer, PgDatabase, PgTemplates, start_server
 from tests.e2e.browser_login import EMAIL, PASSWORD, USERNAME, Browser
-
-from portico.crypto.secretbox import new_master_key_text
 
 REDIRECT_URI = "https://rp.example/callback"
 LOGOUT_URI = "https://rp.example/signed-out"
@@ -71,31 +67,13 @@ class Portico:
         return Browser(self.issuer)
 
 
-def migrate(home: Path, database_url: str) -> None:
-    """``portico db upgrade`` against ``database_url``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTICO_")}
-    env.update(
-        PORTICO_DATABASE_URL=database_url,
-        PORTICO_KEYS_DIR=str(home / "keys"),
-        PORTICO_SECRET_KEY=new_master_key_text(),  # needed to start, unused by migrations
-    )
-    done = subprocess.run(
-        [sys.executable, "-m", "portico", "db", "upgrade"],
-        env=env,
-        cwd=home,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, f"portico db upgrade failed:\n{done.stdout}{done.stderr}"
-
-
 class ServerPool:
     """One server per database kind, all started together (in the background) on first
     use, stopped at the end of the package."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, pg_templates: PgTemplates | None) -> None:
         self.root = root
+        self.pg_templates = pg_templates
         self.running: dict[str, Portico] = {}
         self._pg: list[PgDatabase] = []
         self._executor = ThreadPoolExecutor(max_workers=len(DATABASES))
@@ -113,13 +91,14 @@ class ServerPool:
         if database == "sqlite":
             url = f"sqlite+aiosqlite:///{home / 'portico.db'}"
         else:
-            pg = PgDatabase()
-            self._pg.append(pg)
-            url = pg.create()
             # `portico serve` migrates SQLite by itself; on PostgreSQL (shared by many
-            # instances) the operator runs the migrations, as here.
-            migrate(home, url)
-        server = start_server(home, url)
+            # instances) the operator runs the migrations: here a copy of a migrated
+            # template stands for that (tests/scaleout runs `portico db upgrade`).
+            assert self.pg_templates is not None
+            pg = self.pg_templates.clone("migrated")
+            self._pg.append(pg)
+            url = pg.url
+        server = start_server(home, url, migrated=database != "sqlite")
         portico = Portico(server, database)
         self.running[database] = portico
         user = ["user", "create", "--username", USERNAME, "--email", EMAIL, "--password-stdin"]
@@ -144,8 +123,10 @@ class ServerPool:
 
 
 @pytest.fixture(scope="package")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPool]:
-    pool = ServerPool(tmp_path_factory.mktemp("e2e"))
+def servers(request: pytest.FixtureRequest,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPool]:
+    templates = request.getfixturevalue("pg_templates") if PG_URL else None
+    pool = ServerPool(tmp_path_factory.mktemp("e2e"), templates)
     try:
         yield pool
     finally:

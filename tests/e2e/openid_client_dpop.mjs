@@ -10,26 +10,7 @@
 // openid-client does the DPoP work itself: proofs with htm/htu/ath, the nonce round
 // trips (use_dpop_nonce at the token endpoint, the DPoP challenge at UserInfo).
 
-import { createRequire } from "node:module";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { pathToFileURL } from "node:url";
-
-const prefix = process.env.OPENID_CLIENT_PREFIX;
-const entry = createRequire(join(prefix, "package.json")).resolve("openid-client");
-const client = await import(pathToFileURL(entry).href);
-
-const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
-
-async function receive() {
-  const { value, done } = await lines.next();
-  if (done) throw new Error("standard input closed");
-  return JSON.parse(value);
-}
-
-function send(message) {
-  process.stdout.write(`${JSON.stringify(message)}\n`);
-}
+import { client, receive, run, send } from "./openid_client_harness.mjs";
 
 async function errorOf(promise) {
   try {
@@ -125,10 +106,4 @@ async function main() {
   send({ done: results });
 }
 
-try {
-  await main();
-  process.exit(0);
-} catch (err) {
-  send({ error: String(err?.message ?? err), name: err?.name, code: err?.code, stack: err?.stack });
-  process.exit(1);
-}
+await run(main);

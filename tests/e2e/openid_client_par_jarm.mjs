@@ -11,26 +11,7 @@
 // openid-client does the protocol work itself: the PAR call with client_secret_basic,
 // and the response JWT's signature (via JWKS), iss, aud and exp before the code is used.
 
-import { createRequire } from "node:module";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { pathToFileURL } from "node:url";
-
-const prefix = process.env.OPENID_CLIENT_PREFIX;
-const entry = createRequire(join(prefix, "package.json")).resolve("openid-client");
-const client = await import(pathToFileURL(entry).href);
-
-const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
-
-async function receive() {
-  const { value, done } = await lines.next();
-  if (done) throw new Error("standard input closed");
-  return JSON.parse(value);
-}
-
-function send(message) {
-  process.stdout.write(`${JSON.stringify(message)}\n`);
-}
+import { client, receive, run, send } from "./openid_client_harness.mjs";
 
 async function main() {
   const rp = await receive();
@@ -81,10 +62,4 @@ async function main() {
   send({ done: results });
 }
 
-try {
-  await main();
-  process.exit(0);
-} catch (err) {
-  send({ error: String(err?.message ?? err), name: err?.name, code: err?.code, stack: err?.stack });
-  process.exit(1);
-}
+await run(main);

@@ -11,29 +11,9 @@
 //   stdout  {"done": {...}} what openid-client saw, for the test to assert on
 //   stdout  {"error": "...", "stack": "..."} and exit code 1 when something threw
 //
-// openid-client is loaded from the folder in OPENID_CLIENT_PREFIX (an `npm install
-// --prefix` folder), so nothing is installed next to this file.
+// openid-client and the line protocol's plumbing come from openid_client_harness.mjs.
 
-import { createRequire } from "node:module";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { pathToFileURL } from "node:url";
-
-const prefix = process.env.OPENID_CLIENT_PREFIX;
-const entry = createRequire(join(prefix, "package.json")).resolve("openid-client");
-const client = await import(pathToFileURL(entry).href);
-
-const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
-
-async function receive() {
-  const { value, done } = await lines.next();
-  if (done) throw new Error("standard input closed");
-  return JSON.parse(value);
-}
-
-function send(message) {
-  process.stdout.write(`${JSON.stringify(message)}\n`);
-}
+import { client, receive, run, send } from "./openid_client_harness.mjs";
 
 async function visit(url) {
   send({ visit: url.href });
@@ -179,10 +159,4 @@ async function main() {
   send({ done: results });
 }
 
-try {
-  await main();
-  process.exit(0);
-} catch (err) {
-  send({ error: String(err?.message ?? err), name: err?.name, code: err?.code, stack: err?.stack });
-  process.exit(1);
-}
+await run(main);

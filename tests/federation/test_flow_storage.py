@@ -13,16 +13,14 @@ from portico.crypto.secretbox import SecretBox, SecretBoxError
 from portico.crypto.tokens import lookup_hash, new_id
 from portico.storage import maintenance
 from portico.storage.db import Database
-from portico.storage.migrate import upgrade
 from portico.storage.models import IdentityProvider, UpstreamLoginFlow
 from portico.storage.models.base import utcnow
 from portico.storage.repositories.federation import UpstreamFlows
 
 
 @pytest.fixture
-async def db(database_url: str):
-    database = Database(database_url)
-    await upgrade(database)
+async def db(migrated_database_url: str):
+    database = Database(migrated_database_url)
     yield database
     await database.dispose()
 

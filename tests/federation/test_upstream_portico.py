@@ -117,18 +117,13 @@ async def test_start_answers_json_when_asked(app, upstream: Upstream):
     assert "portico_fed=" in response.headers["Set-Cookie"]
 
 
-async def test_the_round_trip_works_on_every_database(database_url, tmp_path,
+async def test_the_round_trip_works_on_every_database(migrated_database_url, tmp_path,
                                                       upstream: Upstream):
     from tests.conftest import make_settings
 
     from portico.app import create_app
-    from portico.storage.db import Database
-    from portico.storage.migrate import upgrade
 
-    migrated = Database(database_url)
-    await upgrade(migrated)
-    await migrated.dispose()
-    quart_app = create_app(make_settings(database_url, tmp_path))
+    quart_app = create_app(make_settings(migrated_database_url, tmp_path))
     async with quart_app.test_app() as app:
         await add_provider(app, upstream.provider())
         for _ in range(2):

@@ -16,20 +16,6 @@ from joserfc.jwk import KeySet
 from tests.helpers import REDIRECT, Browser, add_client, add_user, pkce, services_of
 from tests.protocol.conftest import RP
 
-from portico.settings import Settings
-from portico.storage.db import Database
-from portico.storage.migrate import upgrade
-
-
-async def settings_on(settings: Settings, database_url: str, **overrides: Any) -> Settings:
-    """``settings`` (SQLite from the template) or the same on a migrated PostgreSQL."""
-    if not database_url.startswith("sqlite"):
-        db = Database(database_url)
-        await upgrade(db)
-        await db.dispose()
-        overrides["database_url"] = database_url
-    return settings.model_copy(update=overrides)
-
 
 @dataclass
 class Receiver:

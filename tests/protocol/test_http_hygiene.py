@@ -143,14 +143,9 @@ async def test_an_oversized_body_is_refused(rp):
     assert response.status_code == 413
 
 
-async def test_nul_and_unicode_input_is_refused_cleanly_on_every_database(database_url, tmp_path):
-    from portico.storage.db import Database
-    from portico.storage.migrate import upgrade
-
-    settings = make_settings(database_url, tmp_path)
-    db = Database(database_url)
-    await upgrade(db)
-    await db.dispose()
+async def test_nul_and_unicode_input_is_refused_cleanly_on_every_database(
+        migrated_database_url, tmp_path):
+    settings = make_settings(migrated_database_url, tmp_path)
     async with create_app(settings).test_app() as test_app:
         client = test_app.test_client()
         for value in ("\x00", "a\x00b", "é🙂" * 100):

@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from tests.conftest import PG_URL, LiveServer, PgDatabase, start_server
+from tests.conftest import PG_URL, LiveServer, PgDatabase, PgTemplates, start_server
 from tests.e2e.browser_login import EMAIL, PASSWORD, USERNAME, Browser, callback_of, params_of
 
 from portico.crypto.secretbox import new_master_key_text
@@ -68,17 +68,20 @@ def stop(*servers: LiveServer) -> None:
 
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
-    pg = PgDatabase()
-    url = pg.create()
+def pair(tmp_path_factory: pytest.TempPathFactory, pg_templates: PgTemplates) -> Iterator[Pair]:
+    # The schema is a migrated template's copy; test_two_workers_on_one_machine below runs
+    # the operator's `portico db upgrade` first.
+    pg = pg_templates.clone("migrated")
+    url = pg.url
     key = new_master_key_text()
     shared = dict(PORTICO_SECRET_KEY=key, PORTICO_MAX_LOGIN_ATTEMPTS=str(MAX_ATTEMPTS),
                   PORTICO_MAINTENANCE_INTERVAL="1")
     started: list[LiveServer] = []
     try:
-        a = start_server(tmp_path_factory.mktemp("a"), url, **shared)
+        a = start_server(tmp_path_factory.mktemp("a"), url, migrated=True, **shared)
         started.append(a)
-        b = start_server(tmp_path_factory.mktemp("b"), url, PORTICO_ISSUER=a.url, **shared)
+        b = start_server(tmp_path_factory.mktemp("b"), url, migrated=True, PORTICO_ISSUER=a.url,
+                         **shared)
         started.append(b)
         a.cli("user", "create", "--username", USERNAME, "--email", EMAIL, "--password-stdin",
               stdin=f"{PASSWORD}\n")

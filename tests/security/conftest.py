@@ -9,14 +9,13 @@ import pytest
 from tests.conftest import make_settings
 
 from portico.services import Services, build_services
-from portico.storage.migrate import upgrade
 
 
 @pytest.fixture
-async def svc(database_url: str, tmp_path: Path) -> AsyncIterator[Services]:
-    """Services on a freshly migrated database (SQLite, and PostgreSQL when configured)."""
-    services = build_services(make_settings(database_url, tmp_path, max_login_attempts=5))
-    await upgrade(services.db)
+async def svc(migrated_database_url: str, tmp_path: Path) -> AsyncIterator[Services]:
+    """Services on a migrated database (SQLite, and PostgreSQL when configured)."""
+    services = build_services(make_settings(migrated_database_url, tmp_path,
+                                            max_login_attempts=5))
     yield services
     await services.fetcher.aclose()
     await services.db.dispose()

@@ -16,7 +16,6 @@ from portico.accounts.signin import LockoutPolicy, lock_state, unlock, verify_cr
 from portico.app import create_app
 from portico.errors import InvalidCredentials
 from portico.services import Services, build_services
-from portico.storage.migrate import upgrade
 from portico.storage.models import AuditEvent, User
 from portico.storage.models.base import utcnow
 
@@ -118,11 +117,12 @@ async def test_unlock_lifts_the_lock(svc: Services) -> None:
     assert not await unlock(svc.db, "no-such-user")
 
 
-async def test_two_app_instances_on_one_database_agree(database_url: str, tmp_path: Path) -> None:
+async def test_two_app_instances_on_one_database_agree(migrated_database_url: str,
+                                                       tmp_path: Path) -> None:
     """Two independently built apps (own engines, own limiters) share one lockout count."""
-    settings = make_settings(database_url, tmp_path, max_login_attempts=3)
+    # Migrated (a template's copy): `serve` migrates SQLite only; the operator migrates PG.
+    settings = make_settings(migrated_database_url, tmp_path, max_login_attempts=3)
     services = [build_services(settings) for _ in range(2)]
-    await upgrade(services[0].db)  # `serve` migrates SQLite only; the operator migrates PG.
     apps = [create_app(settings, s) for s in services]
     async with apps[0].test_app() as first, apps[1].test_app() as second:
         svc = first.app.extensions["portico"]

@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 import pytest
 
 from portico.storage.db import Database
-from portico.storage.migrate import upgrade
 
 
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await upgrade(database)
+async def db(migrated_database_url: str) -> AsyncIterator[Database]:
+    """The schema at head (copied from a template; tests/storage/test_schema.py runs the
+    migrations themselves from an empty database)."""
+    database = Database(migrated_database_url)
     yield database
     await database.dispose()

@@ -194,17 +194,13 @@ async def test_unknown_links_get_a_friendly_404(app, token):
     assert posted.status_code in (400, 404)
 
 
-async def test_registering_through_the_page_works_on_every_database(database_url, tmp_path):
+async def test_registering_through_the_page_works_on_every_database(keyed_database_url,
+                                                                     tmp_path):
     from tests.conftest import TEST_MASTER_KEY, make_settings
 
     from portico.app import create_app
-    from portico.storage.db import Database
-    from portico.storage.migrate import upgrade
 
-    db = Database(database_url)
-    await upgrade(db)
-    await db.dispose()
-    settings = make_settings(database_url, tmp_path, secret_key=TEST_MASTER_KEY)
+    settings = make_settings(keyed_database_url, tmp_path, secret_key=TEST_MASTER_KEY)
     async with create_app(settings).test_app() as app:
         _, path = await make_invite(app)
         client = app.test_client()

@@ -145,8 +145,8 @@ async def test_admin_actions_appear_without_their_secrets(world: World):
     assert created["client_secret"] not in text and rotated["client_secret"] not in text
 
 
-async def test_filters_hold_on_every_database(database_url, tmp_path):
-    async with app_on(database_url, tmp_path) as app:
+async def test_filters_hold_on_every_database(keyed_database_url, tmp_path):
+    async with app_on(keyed_database_url, tmp_path) as app:
         world = await make_world(app)
         ids = await seed(world)
         since = {"since": "2030-01-01T12:01:00+00:00", "until": "2030-01-01T12:04:00Z"}

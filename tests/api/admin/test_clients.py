@@ -390,8 +390,8 @@ async def test_pages_follow_the_cursor(world: World):
         assert field in answer["errors"], answer
 
 
-async def test_scoping_and_revocation_hold_on_every_database(database_url, tmp_path):
-    async with app_on(database_url, tmp_path) as app:
+async def test_scoping_and_revocation_hold_on_every_database(keyed_database_url, tmp_path):
+    async with app_on(keyed_database_url, tmp_path) as app:
         world = await make_world(app)
         mine = await create(world.ann, SERVICE)
         theirs = await create(world.bob, SERVICE)

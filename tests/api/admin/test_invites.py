@@ -249,15 +249,11 @@ async def test_bad_input_is_a_400_naming_the_field(world: World, body, name):
     assert name in answer["errors"], answer
 
 
-async def test_the_lifecycle_and_isolation_hold_on_every_database(database_url, tmp_path):
+async def test_the_lifecycle_and_isolation_hold_on_every_database(keyed_database_url,
+                                                                  tmp_path):
     from portico.app import create_app
-    from portico.storage.db import Database
-    from portico.storage.migrate import upgrade
 
-    db = Database(database_url)
-    await upgrade(db)
-    await db.dispose()
-    settings = make_settings(database_url, tmp_path, secret_key=TEST_MASTER_KEY)
+    settings = make_settings(keyed_database_url, tmp_path, secret_key=TEST_MASTER_KEY)
     async with create_app(settings).test_app() as app:
         world = await make_world(app)
         made = await invite(world.ann, "Every@Example.org")

@@ -29,7 +29,6 @@ from portico.orgs.memberships import (
     transfer_ownership,
 )
 from portico.storage.db import Database
-from portico.storage.migrate import upgrade
 from portico.storage.models import Membership, User
 from portico.storage.scope import OrgScope
 
@@ -50,10 +49,9 @@ class Team:
 
 
 @pytest.fixture
-async def team(database_url: str) -> AsyncIterator[Team]:
+async def team(migrated_database_url: str) -> AsyncIterator[Team]:
     """ann, bob, cat and dan, members of the default organization, and the superadmin."""
-    db = Database(database_url)
-    await upgrade(db)
+    db = Database(migrated_database_url)
     people = {}
     for name in ("root", "ann", "bob", "cat", "dan"):
         people[name] = await create_user(

@@ -28,8 +28,8 @@ URL = "/api/v1/admin/policy"
 
 @asynccontextmanager
 async def app_on(database_url: str, tmp_path: Path, **overrides: Any) -> AsyncIterator[Any]:
-    """An in-process app over a fresh database of any supported kind (migrated first:
-    ``serve`` migrates SQLite only)."""
+    """An in-process app over ``database_url``, a ``keyed_database_url`` of any supported
+    kind (already migrated: ``serve`` migrates SQLite only)."""
     async with apps_on(database_url, tmp_path, 1, **overrides) as (app,):
         yield app
 
@@ -41,13 +41,8 @@ async def apps_on(database_url: str, tmp_path: Path, count: int,
     from contextlib import AsyncExitStack
 
     from portico.app import create_app
-    from portico.storage.db import Database
-    from portico.storage.migrate import upgrade
 
     settings = make_settings(database_url, tmp_path, secret_key=TEST_MASTER_KEY, **overrides)
-    db = Database(database_url)
-    await upgrade(db)
-    await db.dispose()
     async with AsyncExitStack() as stack:
         yield tuple([await stack.enter_async_context(create_app(settings).test_app())
                      for _ in range(count)])
@@ -203,8 +198,9 @@ async def test_the_key_service_keeps_retired_keys_as_long_as_the_longest_token(w
     assert (svc.keys.retire_grace - before).total_seconds() == 7200
 
 
-async def test_a_second_instance_applies_a_change_within_the_cache_delay(database_url, tmp_path):
-    async with apps_on(database_url, tmp_path, 2, registration="open") as (a, b):
+async def test_a_second_instance_applies_a_change_within_the_cache_delay(
+        keyed_database_url, tmp_path):
+    async with apps_on(keyed_database_url, tmp_path, 2, registration="open") as (a, b):
         client = a.test_client()
         setup = {"username": "root", "email": "root@example.org", "password": PASSWORD}
         assert (await client.post("/api/v1/auth/setup", json=setup)).status_code == 201
@@ -229,8 +225,8 @@ async def test_a_second_instance_applies_a_change_within_the_cache_delay(databas
         assert fields["registration"]["source"] == "admin"
 
 
-async def test_upserts_work_on_every_database(database_url, tmp_path):
-    async with app_on(database_url, tmp_path) as app:
+async def test_upserts_work_on_every_database(keyed_database_url, tmp_path):
+    async with app_on(keyed_database_url, tmp_path) as app:
         world = await make_world(app)
         for value in (120, 180, None, 240):
             assert (await patch(world, {"access_token_ttl": value})).status_code == 200

@@ -7,15 +7,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from tests.conftest import on_database
 from tests.protocol.conftest import RP
-from tests.protocol.logout_support import Receiver, settings_on, signed_in_rp
+from tests.protocol.logout_support import Receiver, signed_in_rp
 
 from portico.settings import Settings
 
 
 @pytest.fixture
-async def settings(settings: Settings, database_url: str) -> Settings:
-    return await settings_on(settings, database_url, backchannel_logout_timeout=1.0,
+def settings(settings: Settings, keyed_database_url: str) -> Settings:
+    return on_database(settings, keyed_database_url, backchannel_logout_timeout=1.0,
                              backchannel_logout_wait=3.0)
 
 

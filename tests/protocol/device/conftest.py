@@ -13,11 +13,10 @@ from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select, update
+from tests.conftest import on_database
 from tests.helpers import PASSWORD, Browser, add_client, add_user, csrf_of, services_of
 
 from portico.settings import Settings
-from portico.storage.db import Database
-from portico.storage.migrate import upgrade
 from portico.storage.models import DeviceAuthorization
 from portico.storage.models.base import utcnow
 
@@ -26,14 +25,9 @@ SCOPES = "openid profile email offline_access"
 
 
 @pytest.fixture
-async def settings(settings: Settings, database_url: str) -> Settings:
-    """The usual settings (SQLite from the template), or the same on PostgreSQL."""
-    if database_url.startswith("sqlite"):
-        return settings
-    db = Database(database_url)
-    await upgrade(db)
-    await db.dispose()
-    return settings.model_copy(update={"database_url": database_url})
+def settings(settings: Settings, keyed_database_url: str) -> Settings:
+    """The usual settings, on SQLite or on PostgreSQL (each copied from a template)."""
+    return on_database(settings, keyed_database_url)
 
 
 @dataclass

@@ -105,14 +105,8 @@ async def test_rotation_changes_the_jwks_and_its_etag_at_once(app):
 
 
 async def test_a_rotation_by_another_instance_is_published_after_the_recheck(
-        database_url, tmp_path, monkeypatch):
-    from portico.storage.db import Database
-    from portico.storage.migrate import upgrade
-
-    settings = make_settings(database_url, tmp_path)
-    db = Database(database_url)
-    await upgrade(db)
-    await db.dispose()
+        migrated_database_url, tmp_path, monkeypatch):
+    settings = make_settings(migrated_database_url, tmp_path)
     other = build_services(settings)
     try:
         async with create_app(settings).test_app() as first:

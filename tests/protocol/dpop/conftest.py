@@ -10,11 +10,10 @@ from typing import Any
 import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
+from tests.conftest import on_database
 
 from portico.protocol.dpop import access_token_hash
 from portico.settings import Settings
-from portico.storage.db import Database
-from portico.storage.migrate import upgrade
 
 ISSUER = "http://127.0.0.1:8000"
 TOKEN_URL = f"{ISSUER}/token"
@@ -28,14 +27,10 @@ def overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-async def settings(settings: Settings, database_url: str, overrides: dict[str, Any]) -> Settings:
-    """The usual settings with ``overrides``, on SQLite or on PostgreSQL."""
-    if not database_url.startswith("sqlite"):
-        db = Database(database_url)
-        await upgrade(db)
-        await db.dispose()
-        overrides = {**overrides, "database_url": database_url}
-    return settings.model_copy(update=overrides)
+def settings(settings: Settings, keyed_database_url: str, overrides: dict[str, Any]) -> Settings:
+    """The usual settings with ``overrides``, on SQLite or on PostgreSQL (each copied
+    from a template)."""
+    return on_database(settings, keyed_database_url, **overrides)
 
 
 class DpopKey:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from tests.protocol.logout_support import settings_on
+from tests.conftest import on_database
 
 from portico.settings import Settings
 
 
 @pytest.fixture
-async def settings(settings: Settings, database_url: str) -> Settings:
-    return await settings_on(settings, database_url)
+def settings(settings: Settings, keyed_database_url: str) -> Settings:
+    return on_database(settings, keyed_database_url)

@@ -9,25 +9,19 @@ from typing import Any
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
+from tests.conftest import on_database
 from tests.helpers import REDIRECT, Browser, add_client, add_user, query_of, services_of
 
 from portico.settings import Settings
-from portico.storage.db import Database
-from portico.storage.migrate import upgrade
 
 ALL_TYPES = ["code", "id_token", "id_token token", "code id_token", "code token",
              "code id_token token"]
 
 
 @pytest.fixture
-async def settings(settings: Settings, database_url: str) -> Settings:
-    """The usual settings (SQLite from the template), or the same on PostgreSQL."""
-    if database_url.startswith("sqlite"):
-        return settings
-    db = Database(database_url)
-    await upgrade(db)
-    await db.dispose()
-    return settings.model_copy(update={"database_url": database_url})
+def settings(settings: Settings, keyed_database_url: str) -> Settings:
+    """The usual settings, on SQLite or on PostgreSQL (each copied from a template)."""
+    return on_database(settings, keyed_database_url)
 
 
 @dataclass

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from tests.conftest import on_database
 
 from portico.settings import Settings
-from portico.storage.db import Database
-from portico.storage.migrate import upgrade
 
 
 @pytest.fixture
-async def settings(settings: Settings, database_url: str) -> Settings:
-    """The usual settings (SQLite from the template), or the same on PostgreSQL."""
-    if database_url.startswith("sqlite"):
-        return settings
-    db = Database(database_url)
-    await upgrade(db)
-    await db.dispose()
-    return settings.model_copy(update={"database_url": database_url})
+def settings(settings: Settings, keyed_database_url: str) -> Settings:
+    """The usual settings, on SQLite or on PostgreSQL (each copied from a template)."""
+    return on_database(settings, keyed_database_url)

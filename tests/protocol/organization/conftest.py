@@ -13,12 +13,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, select
+from tests.conftest import on_database
 from tests.helpers import REDIRECT, Browser, add_client, add_user, jwt_claims, pkce, services_of
 from tests.protocol.conftest import RP
 
 from portico.settings import Settings
-from portico.storage.db import Database
-from portico.storage.migrate import upgrade
 from portico.storage.models import Membership, Organization, Session
 from portico.storage.repositories.users import Organizations
 
@@ -26,14 +25,9 @@ ALL_SCOPES = "openid profile email organization offline_access"
 
 
 @pytest.fixture
-async def settings(settings: Settings, database_url: str) -> Settings:
-    """The usual settings (SQLite from the template), or the same on PostgreSQL."""
-    if database_url.startswith("sqlite"):
-        return settings
-    db = Database(database_url)
-    await upgrade(db)
-    await db.dispose()
-    return settings.model_copy(update={"database_url": database_url})
+def settings(settings: Settings, keyed_database_url: str) -> Settings:
+    """The usual settings, on SQLite or on PostgreSQL (each copied from a template)."""
+    return on_database(settings, keyed_database_url)
 
 
 @dataclass

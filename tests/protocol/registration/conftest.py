@@ -11,24 +11,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from tests.conftest import on_database
 
 from portico.settings import Settings
-from portico.storage.db import Database
-from portico.storage.migrate import upgrade
 
 REGISTER = "/connect/register"
 
 
 @pytest.fixture
-async def settings(settings: Settings, database_url: str) -> Settings:
-    """Open registration, on SQLite (the template) or PostgreSQL."""
-    update: dict[str, Any] = {"client_registration": "open"}
-    if not database_url.startswith("sqlite"):
-        db = Database(database_url)
-        await upgrade(db)
-        await db.dispose()
-        update["database_url"] = database_url
-    return settings.model_copy(update=update)
+def settings(settings: Settings, keyed_database_url: str) -> Settings:
+    """Open registration, on SQLite or PostgreSQL (each copied from a template)."""
+    return on_database(settings, keyed_database_url, client_registration="open")
 
 
 class Documents:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from tests.api.admin.conftest import make_world
+from tests.conftest import on_database
 from tests.helpers import REDIRECT, Browser, add_client, add_user, jwt_claims, pkce, query_of
 from tests.helpers import services_of as svc_of
 
@@ -18,18 +19,12 @@ from portico.cli import main
 from portico.errors import ValidationFailed
 from portico.settings import Settings
 from portico.storage.db import Database
-from portico.storage.migrate import upgrade
 
 
 @pytest.fixture
-async def settings(settings: Settings, database_url: str) -> Settings:
-    """The usual settings (SQLite from the template), or the same on PostgreSQL."""
-    if database_url.startswith("sqlite"):
-        return settings
-    db = Database(database_url)
-    await upgrade(db)
-    await db.dispose()
-    return settings.model_copy(update={"database_url": database_url})
+def settings(settings: Settings, keyed_database_url: str) -> Settings:
+    """The usual settings, on SQLite or on PostgreSQL (each copied from a template)."""
+    return on_database(settings, keyed_database_url)
 
 
 def header(token: str) -> dict[str, Any]:

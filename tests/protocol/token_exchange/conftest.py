@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.conftest import on_database
 
 from portico.settings import Settings
-from portico.storage.db import Database
-from portico.storage.migrate import upgrade
 
 
 @pytest.fixture
@@ -18,11 +17,7 @@ def overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-async def settings(settings: Settings, database_url: str, overrides: dict[str, Any]) -> Settings:
-    """The usual settings with ``overrides``, on SQLite or on PostgreSQL."""
-    if not database_url.startswith("sqlite"):
-        db = Database(database_url)
-        await upgrade(db)
-        await db.dispose()
-        overrides = {**overrides, "database_url": database_url}
-    return settings.model_copy(update=overrides)
+def settings(settings: Settings, keyed_database_url: str, overrides: dict[str, Any]) -> Settings:
+    """The usual settings with ``overrides``, on SQLite or on PostgreSQL (each copied
+    from a template)."""
+    return on_database(settings, keyed_database_url, **overrides)
