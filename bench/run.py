@@ -480,6 +480,22 @@ def bcrypt_bound() -> dict[str, float]:
     return {"check_ms": one * 1000, "bound_per_s": CORES / one}
 
 
+def host_speed() -> float:
+    """CPU ms of a fixed pure-Python loop (best of three): the same work takes longer
+    when the host's cores are shared with neighbours this machine cannot see (on a
+    shared VM a 10M-iteration loop was seen to vary 1.4–2.4 s at load average 0.5).
+    Taken before each server's segment and at the end: ratios compare servers measured
+    minutes apart, so they mean something only when these figures agree."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.process_time()
+        total = 0
+        for i in range(2_000_000):
+            total += i
+        best = min(best, time.process_time() - start)
+    return best * 1000
+
+
 # --------------------------------------------------------------------------- one server
 
 
@@ -676,7 +692,10 @@ def report(p: dict[str, Any], q: dict[str, Any], extra: dict[str, Any]) -> str:
               f"{fmt(extra['ceiling_httpx']['rps'])} req/s at concurrency "
               f"{extra['flow_conc']}. bcrypt cost 12: one check {fmt(extra['bcrypt']['check_ms'])}"
               f" ms, bound {CORES} cores ÷ that = {fmt(extra['bcrypt']['bound_per_s'])} logins/s.",
-              ""]
+              "", "Host speed (CPU ms of a fixed Python loop; lower is faster) before Portico "
+              "/ before the peer / at the end: "
+              + " / ".join(fmt(v) for v in extra["host_speed_ms"])
+              + ". Ratios compare the two segments; trust them when these agree.", ""]
     if errs:
         lines += ["Errors (non-2xx or failed steps): " + "; ".join(errs), ""]
 
@@ -800,11 +819,15 @@ def main() -> None:
         env["_WORKERS"] = str(args.workers)
         extra["workers"] = args.workers
         portico = start_portico(workdir / "portico", env, cid, secret)
+        speeds = [host_speed()]
         with running(portico):
             p = measure(portico, cfg)
         peer = start_peer(workdir)
+        speeds.append(host_speed())
         with running(peer):
             q = measure(peer, cfg)
+        speeds.append(host_speed())
+        extra["host_speed_ms"] = speeds
     if args.big:
         extra["big"] = big_step(args.big_rows, 1000, cfg)
     extra["load_after"] = Path("/proc/loadavg").read_text().split()[0]
