@@ -191,28 +191,30 @@ def _pg_clone(request: pytest.FixtureRequest, kind: str) -> Iterator[str]:
         pg.drop()
 
 
+def _copied(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: str,
+            pg_kind: str) -> Iterator[str]:
+    """A fresh database copied from a template: the ``sqlite_template`` fixture's file,
+    or the PostgreSQL template of ``pg_kind``."""
+    if request.param == "sqlite":
+        target = tmp_path / "portico.db"
+        shutil.copyfile(request.getfixturevalue(sqlite_template), target)
+        yield f"sqlite+aiosqlite:///{target}"
+        return
+    yield from _pg_clone(request, pg_kind)
+
+
 @pytest.fixture(params=DATABASES)
 def migrated_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Every supported database with the schema at head (no keys, no rows), copied from a
     template: what ``database_url`` plus ``upgrade`` gives, without migrating each time."""
-    if request.param == "sqlite":
-        target = tmp_path / "portico.db"
-        shutil.copyfile(request.getfixturevalue("schema_template"), target)
-        yield f"sqlite+aiosqlite:///{target}"
-        return
-    yield from _pg_clone(request, "migrated")
+    yield from _copied(request, tmp_path, "schema_template", "migrated")
 
 
 @pytest.fixture(params=DATABASES)
 def keyed_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Every supported database as the ``settings`` fixture's: the schema and signing keys
     sealed with ``TEST_MASTER_KEY``. On SQLite it is the very file ``settings`` uses."""
-    if request.param == "sqlite":
-        target = tmp_path / "portico.db"
-        shutil.copyfile(request.getfixturevalue("template_db"), target)
-        yield f"sqlite+aiosqlite:///{target}"
-        return
-    yield from _pg_clone(request, "keyed")
+    yield from _copied(request, tmp_path, "template_db", "keyed")
 
 
 def on_database(settings: Settings, database_url: str, **overrides: Any) -> Settings:
